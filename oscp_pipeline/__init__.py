@@ -1,0 +1,1 @@
+"""Data pipeline for the Oxfordshire Safer Communities Partnership scorecard."""

@@ -1,0 +1,271 @@
+"""What every source reader shares: contracts, file reading, and the shape of a read.
+
+A reader turns one delivered file into canonical rows plus the rows it could not accept, each with
+a reason. Nothing a reader is given disappears: every data row of a file ends either in
+``accepted`` or in ``set_aside``, and the load log counts both (rows read = loaded + set aside).
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import datetime as dt
+import hashlib
+import io
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.csv as pa_csv
+
+# Set-aside and load-log rows have one shape for every source, so the warehouse can union them.
+SET_ASIDE_SCHEMA = pa.schema(
+    [
+        ("source_id", pa.string()),
+        ("source_file", pa.string()),
+        ("row_number", pa.int64()),
+        ("reason_code", pa.string()),
+        ("reason", pa.string()),
+        ("record", pa.string()),
+    ]
+)
+
+LOAD_LOG_SCHEMA = pa.schema(
+    [
+        ("source_id", pa.string()),
+        ("source_file", pa.string()),
+        ("sha256", pa.string()),
+        ("encoding", pa.string()),
+        ("period_start", pa.date32()),
+        ("period_end", pa.date32()),
+        ("rows_read", pa.int64()),
+        ("rows_loaded", pa.int64()),
+        ("rows_set_aside", pa.int64()),
+        ("status", pa.string()),
+        ("message", pa.string()),
+    ]
+)
+
+
+class FileRejected(Exception):
+    """A whole file cannot be read as its contract says; the message names file and problem."""
+
+    def __init__(self, source_file: str, problem: str) -> None:
+        super().__init__(f"{source_file}: {problem}")
+        self.source_file = source_file
+        self.problem = problem
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column of a source contract: its canonical name and the headers it may arrive under."""
+
+    name: str
+    header: str
+    description: str
+    aliases: tuple[str, ...] = ()
+    required: bool = True
+
+    def accepted_headers(self) -> tuple[str, ...]:
+        return (self.header, *self.aliases)
+
+
+@dataclass(frozen=True)
+class Expectation:
+    """A declarative data-quality rule on a source's accepted rows, run by Great Expectations.
+
+    ``kind`` is one of: ``not_null``, ``in_set``, ``between``, ``compound_unique``,
+    ``row_count_between``. ``params`` holds the kind's arguments (``value_set``,
+    ``min_value``/``max_value``, ``columns``). ``why`` is shown to analysts and partners.
+    """
+
+    kind: str
+    why: str
+    column: str | None = None
+    params: dict[str, object] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class SourceContract:
+    """Everything the pipeline requires of one partner's extract, in one declaration."""
+
+    source_id: str
+    title: str
+    publisher: str
+    file_pattern: str
+    columns: tuple[Column, ...]
+    expectations: tuple[Expectation, ...]
+    row_rules: tuple[str, ...]
+
+    def column(self, name: str) -> Column:
+        return next(column for column in self.columns if column.name == name)
+
+
+@dataclass
+class FileRead:
+    """The outcome of reading one file: canonical rows, set-aside rows and the log line."""
+
+    accepted: pa.Table
+    set_aside: pa.Table
+    load_log: dict[str, object]
+    warnings: list[str] = field(default_factory=list)
+
+
+@dataclass
+class RawRecords:
+    """A delimited file read as text: one string column per contract column, plus row numbers.
+
+    ``row_number`` counts the header as row 1, as a spreadsheet shows the file. Rows with the
+    wrong number of fields are not in ``table`` but in ``malformed``, so they can be set aside.
+    """
+
+    table: pa.Table
+    malformed: list[tuple[int, str]]
+    header_map: dict[str, str]
+    unknown_columns: list[str]
+    encoding: str
+
+
+def sha256_of(path: Path) -> str:
+    """Content hash that identifies a delivery whatever its file name."""
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def decode_to_utf8(data: bytes) -> tuple[bytes, str]:
+    """Return UTF-8 bytes without a BOM and the encoding the file arrived in.
+
+    Partners send UTF-8 (with or without a byte-order mark) or Windows-1252 (Excel's "CSV" on
+    Windows). A file that is not valid UTF-8 is read as Windows-1252, which maps every byte.
+    """
+    if data.startswith(codecs.BOM_UTF8):
+        return data[len(codecs.BOM_UTF8) :], "utf-8-sig"
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        return data.decode("cp1252", errors="replace").encode("utf-8"), "cp1252"
+    return data, "utf-8"
+
+
+def normalise_header(text: str) -> str:
+    """Header comparison key: case, surrounding and repeated spaces do not matter."""
+    return " ".join(text.replace("\ufeff", "").split()).casefold()
+
+
+def match_header(
+    found: Sequence[str], columns: Sequence[Column], source_file: str
+) -> tuple[dict[str, str], list[str]]:
+    """Map the file's headers to canonical column names, whatever their order.
+
+    Returns (found header -> canonical name, unknown headers). A missing required column
+    rejects the file with a message naming it and listing what was found.
+    """
+    by_key = {normalise_header(header): header for header in found}
+    header_map: dict[str, str] = {}
+    missing: list[str] = []
+    for column in columns:
+        match = next(
+            (
+                by_key[key]
+                for key in map(normalise_header, column.accepted_headers())
+                if key in by_key
+            ),
+            None,
+        )
+        if match is not None:
+            header_map[match] = column.name
+        elif column.required:
+            missing.append(column.header)
+    if missing:
+        raise FileRejected(
+            source_file,
+            f"required column(s) {', '.join(repr(m) for m in missing)} not found; "
+            f"the header row has: {', '.join(repr(h) for h in found)}",
+        )
+    unknown = [header for header in found if header not in header_map and header.strip()]
+    return header_map, unknown
+
+
+def read_delimited(path: Path, columns: Sequence[Column], source_file: str) -> RawRecords:
+    """Read a CSV file as text columns named by the contract, keeping every row accountable."""
+    utf8, encoding = decode_to_utf8(path.read_bytes())
+    if not utf8.strip():
+        raise FileRejected(source_file, "the file is empty; expected a header row and data rows")
+    first_line = next(csv.reader(io.StringIO(utf8.decode("utf-8").split("\n", 1)[0])), [])
+    header_map, unknown = match_header(first_line, columns, source_file)
+    malformed: list[tuple[int, str]] = []
+
+    def keep_malformed(row: pa_csv.InvalidRow) -> str:
+        malformed.append((row.number, row.text))
+        return "skip"
+
+    column_names = [f"_c{index}" for index in range(len(first_line))]
+    try:
+        table = pa_csv.read_csv(
+            io.BytesIO(utf8),
+            read_options=pa_csv.ReadOptions(
+                column_names=column_names, skip_rows=1, use_threads=False
+            ),
+            parse_options=pa_csv.ParseOptions(
+                newlines_in_values=True, invalid_row_handler=keep_malformed
+            ),
+            convert_options=pa_csv.ConvertOptions(
+                column_types=dict.fromkeys(column_names, pa.string()),
+                strings_can_be_null=False,
+                quoted_strings_can_be_null=False,
+            ),
+        )
+    except pa.ArrowInvalid as error:
+        raise FileRejected(source_file, f"not readable as CSV: {error}") from error
+    # pyarrow numbers malformed rows counting the header as row 1, skipping blank lines; the
+    # accepted rows take the numbers that remain, in order.
+    malformed_numbers = {number for number, _ in malformed}
+    total = table.num_rows + len(malformed)
+    numbers = [n for n in range(2, total + 2) if n not in malformed_numbers]
+    renamed = {
+        name: header_map[header]
+        for name, header in zip(column_names, first_line, strict=True)
+        if header in header_map
+    }
+    arrays = [table.column(name) for name in renamed]
+    canonical = pa.table(
+        [*arrays, pa.array(numbers, pa.int64())], names=[*renamed.values(), "row_number"]
+    )
+    for column in columns:
+        if column.name not in canonical.column_names:
+            canonical = canonical.append_column(
+                column.name, pa.nulls(canonical.num_rows, pa.string())
+            )
+    return RawRecords(canonical, malformed, header_map, unknown, encoding)
+
+
+def load_log_row(
+    source_id: str,
+    source_file: str,
+    sha256: str,
+    encoding: str,
+    period: tuple[dt.date | None, dt.date | None],
+    counts: tuple[int, int, int],
+    status: str = "loaded",
+    message: str = "",
+) -> dict[str, object]:
+    """One ``load_log`` line. ``counts`` are (read, loaded, set aside), each counted on its own
+    so that the row-accounting check can catch a reader that loses rows."""
+    rows_read, rows_loaded, rows_set_aside = counts
+    return {
+        "source_id": source_id,
+        "source_file": source_file,
+        "sha256": sha256,
+        "encoding": encoding,
+        "period_start": period[0],
+        "period_end": period[1],
+        "rows_read": rows_read,
+        "rows_loaded": rows_loaded,
+        "rows_set_aside": rows_set_aside,
+        "status": status,
+        "message": message,
+    }

@@ -1,0 +1,504 @@
+"""DEFRA fly-tipping incidents reported by local authorities, annual by financial year.
+
+DEFRA publishes one table a year covering about ten financial years for every English authority,
+as an XLSX workbook (sheet ``LA_incidents``, banner rows above the header) and as text. The
+pipeline keeps the five Oxfordshire districts, joined on ``ONS Code`` (names carry stray spaces in
+some years). ``:`` means "not available", which is missing, never zero. When two releases cover
+the same year, the newer release's figure is loaded and the older row is set aside as superseded.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import pyarrow as pa
+from openpyxl import load_workbook
+
+from oscp_pipeline import periods
+from oscp_pipeline.reference import districts
+from oscp_pipeline.sources.base import (
+    LOAD_LOG_SCHEMA,
+    SET_ASIDE_SCHEMA,
+    Column,
+    Expectation,
+    FileRead,
+    FileRejected,
+    RawRecords,
+    SourceContract,
+    load_log_row,
+    match_header,
+    read_delimited,
+    sha256_of,
+)
+
+SOURCE_ID = "defra_flytipping"
+SHEET_NAME = "LA_incidents"
+NOT_AVAILABLE = ":"
+
+IDENTIFYING_COLUMNS = (
+    Column("year", "Year", "Financial year, e.g. 2013-14"),
+    Column("ons_code", "ONS Code", "GSS code of the local authority; *Total on aggregate rows"),
+    Column("la_name", "LA Name", "Local authority name as published (not used to join)"),
+    Column("region", "Region", "Region name", required=False),
+)
+
+# (canonical measure name, published header, aliases seen in other releases)
+COUNT_COLUMNS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
+    ("total_incidents", "Total Incidents", ()),
+    ("highway_incidents", "Highway Incidents", ()),
+    ("footpath_bridleway_incidents", "Footpath / Bridleway Incidents", ()),
+    ("back_alleyway_incidents", "Back Alleyway Incidents", ()),
+    ("railway_incidents", "Railway Incidents", ()),
+    ("council_land_incidents", "Council Land Incidents", ()),
+    ("agricultural_incidents", "Agricultural Incidents", ()),
+    ("private_residential_incidents", "Private / Residential Incidents", ()),
+    ("commercial_industrial_incidents", "Commercial / Industrial Incidents", ()),
+    ("watercourse_bank_incidents", "Watercourse / Bank Incidents", ()),
+    ("other_unidentified_land_incidents", "Other (unidentified) Incidents", ()),
+    ("animal_carcass_incidents", "Animal Carcass Incidents", ()),
+    ("green_incidents", "Green Incidents", ()),
+    ("vehicle_parts_incidents", "Vehicle Parts Incidents", ()),
+    ("white_goods_incidents", "White Goods Incidents", ()),
+    ("other_electrical_incidents", "Other Electrical Incidents", ()),
+    ("tyres_incidents", "Tyres Incidents", ()),
+    ("asbestos_incidents", "Asbestos Incidents", ()),
+    ("clinical_incidents", "Clinical Incidents", ()),
+    ("construction_demolition_incidents", "Constr / Demol / Excav Incidents", ()),
+    ("black_bags_commercial_incidents", "Black Bags - Commercial Incidents", ()),
+    ("black_bags_household_incidents", "Black Bags - Household Incidents", ()),
+    (
+        "chemical_drums_oil_fuel_incidents",
+        "Chemical Drums, Oil, Fuel Incidents",
+        ("Chemical Drums Oil Fuel Incidents",),
+    ),
+    ("other_household_waste_incidents", "Other Household Waste Incidents", ()),
+    ("other_commercial_waste_incidents", "Other Commercial Waste Incidents", ()),
+    (
+        "other_identifiable_waste_incidents",
+        "Other Identifiable Incidents",
+        ("Primary Waste Type Measures Other (unidentified) Incidents",),
+    ),
+    ("single_black_bag_incidents", "Single Black Bag Incidents", ()),
+    ("single_item_incidents", "Single Item Incidents", ()),
+    ("car_boot_or_less_incidents", "Car Boot or Less Incidents", ()),
+    ("small_van_load_incidents", "Small Van Load Incidents", ()),
+    ("transit_van_load_incidents", "Transit Van Load Incidents", ()),
+    ("tipper_lorry_load_incidents", "Tipper Lorry Load Incidents", ()),
+    ("significant_multi_load_incidents", "Significant / Multi Loads Incidents", ()),
+)
+
+# Published columns the scorecard does not use: recognised, so they raise no warning, not loaded.
+OTHER_PUBLISHED_HEADERS = (
+    "Single Black Bag Clearance Costs (£)",
+    "Single Item Clearance Costs (£)",
+    "Car Boot or Less Clearance Costs (£)",
+    "Small Van Load Clearance Costs (£)",
+    "Transit Van Load Clearance Costs (£)",
+    "Tipper Lorry Load Clearance Costs (£)",
+    "Sig / Multi Loads Clearance Costs (£)",
+    "Total Incidents Clearance Costs (£)",
+    "Mid population estimates",
+    "Incidents per 1,000 people",
+    "Reporting basis",
+)
+
+COLUMNS = (
+    *IDENTIFYING_COLUMNS,
+    *(
+        Column(
+            name, header, f"Count of {header.lower()}", aliases, required=name == "total_incidents"
+        )
+        for name, header, aliases in COUNT_COLUMNS
+    ),
+    *(
+        Column(f"not_loaded_{index}", header, "Published but not used", required=False)
+        for index, header in enumerate(OTHER_PUBLISHED_HEADERS)
+    ),
+)
+
+MEASURE_COLUMNS = tuple(name for name, _, _ in COUNT_COLUMNS)
+
+ACCEPTED_SCHEMA = pa.schema(
+    [
+        ("financial_year", pa.string()),
+        ("period_start", pa.date32()),
+        ("area_code", pa.string()),
+        ("la_name_published", pa.string()),
+        ("measure", pa.string()),
+        ("value", pa.float64()),
+        ("value_status", pa.string()),
+        ("source_file", pa.string()),
+        ("row_number", pa.int64()),
+    ]
+)
+
+
+def build_contract() -> SourceContract:
+    """The DEFRA fly-tipping local authority table contract."""
+    return SourceContract(
+        source_id=SOURCE_ID,
+        title="DEFRA fly-tipping incidents reported by local authorities",
+        publisher="Department for Environment, Food & Rural Affairs (Open Government Licence v3.0)",
+        file_pattern="defra_flytipping/*.csv or *.xlsx (sheet LA_incidents)",
+        columns=COLUMNS,
+        row_rules=(
+            "Rows are joined on ONS Code, never on LA Name.",
+            "Aggregate rows (ONS Code or LA Name starting with '*') are set aside.",
+            "Authorities other than the five Oxfordshire districts are set aside as outside area.",
+            "Year must be a financial year written YYYY-YY.",
+            "Counts are non-negative numbers; ':' means not available (missing, not zero).",
+            "When two releases cover the same year and district, the newer release is loaded.",
+        ),
+        expectations=(
+            Expectation(
+                "row_count_between", "the table must hold Oxfordshire rows", params={"min_value": 1}
+            ),
+            Expectation(
+                "in_set",
+                "only the five Oxfordshire districts are loaded",
+                "area_code",
+                {"value_set": sorted(districts().values())},
+            ),
+            Expectation("not_null", "every row has a financial year", "period_start"),
+            Expectation("between", "counts are never negative", "value", {"min_value": 0}),
+            Expectation(
+                "in_set",
+                "a value is reported or not available",
+                "value_status",
+                {"value_set": ["reported", "not_available"]},
+            ),
+            Expectation(
+                "compound_unique",
+                "one figure per district, year and measure",
+                None,
+                {"columns": ["area_code", "period_start", "measure"]},
+            ),
+        ),
+    )
+
+
+def discover_files(raw_dir: Path) -> list[Path]:
+    """Every DEFRA table under ``<raw>/defra_flytipping`` (CSV or XLSX), in a stable order."""
+    folder = raw_dir / SOURCE_ID
+    if not folder.is_dir():
+        return []
+    return sorted(p for p in folder.iterdir() if p.suffix.lower() in {".csv", ".xlsx"})
+
+
+def _cell_text(value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value).strip()
+
+
+def read_xlsx_sheet(path: Path, source_file: str) -> RawRecords:
+    """Read sheet ``LA_incidents`` as text, finding the header below any banner rows.
+
+    Row numbers are the workbook's own, as an analyst sees them in Excel.
+    """
+    try:
+        workbook = load_workbook(path, read_only=True, data_only=True)
+    except Exception as error:  # openpyxl raises many types for a damaged workbook
+        raise FileRejected(source_file, f"not readable as an XLSX workbook: {error}") from error
+    try:
+        sheet_name = next(
+            (name for name in workbook.sheetnames if name.strip().casefold() == "la_incidents"),
+            None,
+        )
+        if sheet_name is None:
+            raise FileRejected(
+                source_file,
+                f"no sheet named {SHEET_NAME!r}; the workbook has {workbook.sheetnames}",
+            )
+        rows = list(workbook[sheet_name].iter_rows(values_only=True))
+    finally:
+        workbook.close()
+    header_index = next(
+        (
+            index
+            for index, row in enumerate(rows[:50])
+            if {"ons code", "total incidents"} <= {_cell_text(v).casefold() for v in row}
+        ),
+        None,
+    )
+    if header_index is None:
+        raise FileRejected(
+            source_file,
+            f"sheet {sheet_name!r}: no header row with 'ONS Code' and 'Total Incidents' "
+            "in the first 50 rows",
+        )
+    header = [_cell_text(value) for value in rows[header_index]]
+    header_map, unknown = match_header(header, COLUMNS, source_file)
+    data: dict[str, list[str]] = {name: [] for name in header_map.values()}
+    numbers: list[int] = []
+    for offset, row in enumerate(rows[header_index + 1 :], start=header_index + 2):
+        texts = [_cell_text(value) for value in row]
+        if not any(texts):
+            continue
+        numbers.append(offset)
+        for position, title in enumerate(header):
+            if title in header_map:
+                data[header_map[title]].append(texts[position] if position < len(texts) else "")
+    table = pa.table({**data, "row_number": pa.array(numbers, pa.int64())})
+    return RawRecords(table, [], header_map, unknown, "xlsx")
+
+
+def read_file(path: Path, source_file: str) -> RawRecords:
+    """Read a DEFRA table in either published form."""
+    if path.suffix.lower() == ".xlsx":
+        return read_xlsx_sheet(path, source_file)
+    return read_delimited(path, COLUMNS, source_file)
+
+
+@dataclass
+class _Row:
+    """A district-year row that passed the row rules, awaiting the newest-release decision."""
+
+    financial_year: str
+    period_start: dt.date
+    area_code: str
+    la_name: str
+    values: dict[str, tuple[float | None, str]]
+    source_file: str
+    row_number: int
+    record: str
+
+
+ONE_DAY = dt.timedelta(days=1)
+
+
+def _financial_year_start(start_year: int) -> dt.date:
+    return dt.date(start_year, 4, 1)
+
+
+_NUMBER = re.compile(r"^-?\d+(\.\d+)?$")
+
+
+def _parse_count(text: str) -> tuple[float | None, str] | None:
+    """(value, status) for a published cell, or None when it is not a valid count."""
+    cleaned = text.replace(",", "").strip()
+    if cleaned in {NOT_AVAILABLE, ""}:
+        return None, "not_available"
+    if not _NUMBER.match(cleaned) or float(cleaned) < 0:
+        return None
+    return float(cleaned), "reported"
+
+
+def read_defra_files(paths: list[Path], raw_dir: Path) -> FileRead:
+    """Read every DEFRA release together, loading each district-year from the newest release."""
+    district_codes = set(districts().values())
+    set_aside: list[dict[str, object]] = []
+    candidates: list[tuple[int, str, _Row]] = []
+    file_info: dict[str, dict[str, object]] = {}
+    warnings: list[str] = []
+    for path in paths:
+        source_file = (
+            path.relative_to(raw_dir).as_posix() if path.is_relative_to(raw_dir) else path.name
+        )
+        info: dict[str, object] = {"sha256": sha256_of(path), "encoding": ""}
+        file_info[source_file] = info
+        try:
+            records = read_file(path, source_file)
+        except FileRejected as rejected:
+            info["rejected"] = rejected.problem
+            continue
+        info["encoding"] = records.encoding
+        info["rows_read"] = records.table.num_rows
+        if records.unknown_columns:
+            warnings.append(f"{source_file}: ignored unknown column(s) {records.unknown_columns}")
+        years: list[int] = []
+        for row in records.table.to_pylist():
+            reason = _classify_row(row, district_codes)
+            published = {
+                header: row.get(name, "")
+                for header, name in records.header_map.items()
+                if not name.startswith("not_loaded_")
+            }
+            record = json.dumps(published, ensure_ascii=False)
+            if isinstance(reason, tuple):
+                set_aside.append(_set_aside(source_file, row["row_number"], *reason, record))
+                continue
+            start_year = periods.financial_year_of_label(row["year"])
+            years.append(start_year)
+            candidates.append(
+                (
+                    start_year,
+                    source_file,
+                    _Row(
+                        periods.financial_year_label(start_year),
+                        _financial_year_start(start_year),
+                        row["ons_code"].strip(),
+                        row["la_name"].strip(),
+                        reason,
+                        source_file,
+                        row["row_number"],
+                        record,
+                    ),
+                )
+            )
+        info["years"] = years
+        info["latest_year"] = max(years, default=-1)
+
+    accepted = _newest_release_rows(candidates, file_info, set_aside)
+    accepted_table = pa.Table.from_pylist(accepted, ACCEPTED_SCHEMA)
+    set_aside_table = pa.Table.from_pylist(set_aside, SET_ASIDE_SCHEMA)
+    return FileRead(
+        accepted_table, set_aside_table, _load_log(file_info, accepted, set_aside), warnings
+    )
+
+
+def _classify_row(
+    row: dict[str, str], district_codes: set[str]
+) -> tuple[str, str] | dict[str, tuple[float | None, str]]:
+    """Either (reason code, reason) to set the row aside, or its parsed measure values."""
+    code, name, year = row["ons_code"].strip(), row["la_name"].strip(), row["year"].strip()
+    if code.startswith("*") or name.startswith("*"):
+        return "aggregate_row", f"aggregate row '{code}' / '{name}': totals are not loaded"
+    try:
+        periods.financial_year_of_label(year)
+    except ValueError as error:
+        return "invalid_year", f"column 'Year': {error}"
+    if code not in district_codes:
+        return "outside_area", f"ONS code '{code}' ({name}) is not an Oxfordshire district"
+    values: dict[str, tuple[float | None, str]] = {}
+    for measure in MEASURE_COLUMNS:
+        if measure not in row:
+            continue
+        parsed = _parse_count(row[measure] or "")
+        if parsed is None:
+            header = next(h for n, h, _ in COUNT_COLUMNS if n == measure)
+            return (
+                "invalid_count",
+                f"column '{header}': '{row[measure]}' is not a non-negative count or ':'",
+            )
+        values[measure] = parsed
+    return values
+
+
+def _set_aside(
+    source_file: str, row_number: int, reason_code: str, reason: str, record: str
+) -> dict[str, object]:
+    return {
+        "source_id": SOURCE_ID,
+        "source_file": source_file,
+        "row_number": row_number,
+        "reason_code": reason_code,
+        "reason": reason,
+        "record": record,
+    }
+
+
+def _newest_release_rows(
+    candidates: list[tuple[int, str, _Row]],
+    file_info: dict[str, dict[str, object]],
+    set_aside: list[dict[str, object]],
+) -> list[dict[str, object]]:
+    """Keep, for each district and year, the row of the newest release; set the rest aside.
+
+    The newest release is the file whose latest year is most recent (ties: the later file
+    name). A district-year repeated within one file keeps its first row.
+    """
+
+    def release_rank(source_file: str) -> tuple[int, str]:
+        return (int(file_info[source_file]["latest_year"]), source_file)  # type: ignore[call-overload]
+
+    chosen: dict[tuple[str, int], _Row] = {}
+    for start_year, source_file, row in sorted(
+        candidates, key=lambda c: (release_rank(c[1]), -c[2].row_number), reverse=True
+    ):
+        key = (row.area_code, start_year)
+        kept = chosen.get(key)
+        if kept is None:
+            chosen[key] = row
+        elif kept.source_file == source_file:
+            set_aside.append(
+                _set_aside(
+                    source_file,
+                    row.row_number,
+                    "duplicate_row",
+                    f"{row.financial_year} for {row.area_code} appears again; row "
+                    f"{kept.row_number} is loaded",
+                    row.record,
+                )
+            )
+        else:
+            set_aside.append(
+                _set_aside(
+                    source_file,
+                    row.row_number,
+                    "superseded",
+                    f"{row.financial_year} for {row.area_code} is loaded from the newer release "
+                    f"{kept.source_file} (row {kept.row_number})",
+                    row.record,
+                )
+            )
+    accepted = []
+    for row in sorted(chosen.values(), key=lambda r: (r.source_file, r.row_number)):
+        for measure, (value, status) in row.values.items():
+            accepted.append(
+                {
+                    "financial_year": row.financial_year,
+                    "period_start": row.period_start,
+                    "area_code": row.area_code,
+                    "la_name_published": row.la_name,
+                    "measure": measure,
+                    "value": value,
+                    "value_status": status,
+                    "source_file": row.source_file,
+                    "row_number": row.row_number,
+                }
+            )
+    return accepted
+
+
+def _load_log(
+    file_info: dict[str, dict[str, object]],
+    accepted: list[dict[str, object]],
+    set_aside: list[dict[str, object]],
+) -> pa.Table:
+    """One line per file; accepted rows are counted as distinct source rows, not measures."""
+    loaded_rows: dict[str, set[int]] = {}
+    for row in accepted:
+        loaded_rows.setdefault(str(row["source_file"]), set()).add(int(row["row_number"]))  # type: ignore[call-overload]
+    aside_counts: dict[str, int] = {}
+    for row in set_aside:
+        aside_counts[str(row["source_file"])] = aside_counts.get(str(row["source_file"]), 0) + 1
+    lines = []
+    for source_file, info in file_info.items():
+        years = info.get("years") or []
+        period = (
+            (_financial_year_start(min(years)), _financial_year_start(max(years) + 1) - ONE_DAY)
+            if years
+            else (None, None)
+        )
+        if "rejected" in info:
+            lines.append(
+                load_log_row(
+                    SOURCE_ID,
+                    source_file,
+                    str(info["sha256"]),
+                    "",
+                    (None, None),
+                    (0, 0, 0),
+                    "rejected",
+                    str(info["rejected"]),
+                )
+            )
+            continue
+        counts = (
+            int(info["rows_read"]),  # type: ignore[call-overload]
+            len(loaded_rows.get(source_file, set())),
+            aside_counts.get(source_file, 0),
+        )
+        lines.append(
+            load_log_row(
+                SOURCE_ID, source_file, str(info["sha256"]), str(info["encoding"]), period, counts
+            )
+        )
+    return pa.Table.from_pylist(lines, LOAD_LOG_SCHEMA)

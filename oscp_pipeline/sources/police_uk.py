@@ -1,0 +1,375 @@
+"""data.police.uk street-level crime and anti-social behaviour, exactly as published.
+
+One CSV per force per month: ``police_uk/YYYY-MM/YYYY-MM-<force>-street.csv``. A whole-force file
+covers far more than Oxfordshire, so the district of a row is the district named by its LSOA
+name (``Cherwell 001A`` -> Cherwell). Rows that cannot be given an Oxfordshire district are set
+aside with a reason, never dropped. A crime is counted once per Crime ID and month; anti-social
+behaviour rows carry no ID and are never de-duplicated: identical ASB rows are separate incidents.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import json
+import re
+from collections.abc import Iterable
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+
+from oscp_pipeline import periods
+from oscp_pipeline.reference import crime_type_map, districts, load_reference_table
+from oscp_pipeline.sources.base import (
+    LOAD_LOG_SCHEMA,
+    SET_ASIDE_SCHEMA,
+    Column,
+    Expectation,
+    FileRead,
+    FileRejected,
+    SourceContract,
+    load_log_row,
+    read_delimited,
+    sha256_of,
+)
+
+SOURCE_ID = "police_uk"
+FILE_NAME = re.compile(r"^(\d{4})-(\d{2})-(?P<force>[a-z0-9-]+)-street\.csv$")
+
+COLUMNS = (
+    Column("crime_id", "Crime ID", "64-character ID of a crime; blank for anti-social behaviour"),
+    Column("month", "Month", "Month of the offence as YYYY-MM"),
+    Column("reported_by", "Reported by", "Force that provided the record"),
+    Column("falls_within", "Falls within", "Force whose area the location falls in"),
+    Column("longitude", "Longitude", "Anonymised map point longitude; blank with No Location"),
+    Column("latitude", "Latitude", "Anonymised map point latitude; blank with No Location"),
+    Column("location", "Location", "Anonymised street description, e.g. 'On or near High Street'"),
+    Column("lsoa_code", "LSOA code", "2011 Lower Layer Super Output Area code"),
+    Column("lsoa_name", "LSOA name", "LSOA name: local authority district name plus a code"),
+    Column("crime_type", "Crime type", "Published crime type (scheme changed in May 2013)"),
+    Column("last_outcome_category", "Last outcome category", "Latest outcome; blank for ASB"),
+    Column("context", "Context", "Free-text context; not loaded", required=False),
+)
+
+PUBLISHED_HEADERS = {column.name: column.header for column in COLUMNS}
+
+ACCEPTED_SCHEMA = pa.schema(
+    [
+        ("month", pa.date32()),
+        ("crime_id", pa.string()),
+        ("crime_type", pa.string()),
+        ("crime_type_published", pa.string()),
+        ("lsoa_code", pa.string()),
+        ("lsoa_name", pa.string()),
+        ("district_code", pa.string()),
+        ("location", pa.string()),
+        ("last_outcome_category", pa.string()),
+        ("longitude", pa.float64()),
+        ("latitude", pa.float64()),
+        ("reported_by", pa.string()),
+        ("source_file", pa.string()),
+        ("row_number", pa.int64()),
+    ]
+)
+
+
+def build_contract() -> SourceContract:
+    """The data.police.uk street file contract, with code lists taken from reference data."""
+    return SourceContract(
+        source_id=SOURCE_ID,
+        title="data.police.uk street-level crime and anti-social behaviour",
+        publisher="Home Office / data.police.uk (Open Government Licence v3.0)",
+        file_pattern="police_uk/YYYY-MM/YYYY-MM-<force>-street.csv",
+        columns=COLUMNS,
+        row_rules=(
+            "Month must be YYYY-MM and equal to the month in the file name (else set aside).",
+            "Crime type must be a published data.police.uk category (else set aside).",
+            "Rows with a blank LSOA name ('No Location') are set aside: no district.",
+            "Rows whose LSOA lies outside the five Oxfordshire districts are set aside.",
+            "Coordinates, when present, must be numbers inside Great Britain.",
+            "A Crime ID is counted once per month; later rows with the same ID are set aside.",
+            "Anti-social behaviour rows (no Crime ID) are never de-duplicated.",
+        ),
+        expectations=(
+            Expectation(
+                "row_count_between",
+                "a file period with no Oxfordshire rows is suspect",
+                params={"min_value": 1},
+            ),
+            Expectation("not_null", "every loaded row has a month", "month"),
+            Expectation("not_null", "every loaded row has a district", "district_code"),
+            Expectation(
+                "in_set",
+                "districts are the five Oxfordshire districts",
+                "district_code",
+                {"value_set": sorted(districts().values())},
+            ),
+            Expectation(
+                "in_set",
+                "crime types are harmonised to the May 2013 scheme",
+                "crime_type",
+                {"value_set": sorted(set(crime_type_map().values()))},
+            ),
+            Expectation("not_null", "every loaded row has an LSOA code", "lsoa_code"),
+            Expectation(
+                "between",
+                "map points lie in Great Britain",
+                "longitude",
+                {"min_value": -8.0, "max_value": 2.0},
+            ),
+            Expectation(
+                "between",
+                "map points lie in Great Britain",
+                "latitude",
+                {"min_value": 49.0, "max_value": 61.0},
+            ),
+            Expectation(
+                "compound_unique",
+                "a crime is counted once per month",
+                None,
+                {"columns": ["crime_id", "month"]},
+            ),
+        ),
+    )
+
+
+def file_month(path: Path) -> dt.date:
+    """The month a street file covers, from its name (``2014-01-thames-valley-street.csv``)."""
+    match = FILE_NAME.match(path.name)
+    if not match:
+        raise ValueError(f"{path.name} is not named YYYY-MM-<force>-street.csv")
+    return dt.date(int(match.group(1)), int(match.group(2)), 1)
+
+
+def discover_files(raw_dir: Path) -> list[Path]:
+    """Every street file under ``<raw>/police_uk``, in a stable order."""
+    folder = raw_dir / SOURCE_ID
+    if not folder.is_dir():
+        return []
+    return sorted(path for path in folder.glob("*/*-street.csv") if FILE_NAME.match(path.name))
+
+
+def quarters_present(raw_dir: Path) -> list[dt.date]:
+    """Start dates of the quarters for which at least one street file is present."""
+    return sorted({periods.quarter_start(file_month(path)) for path in discover_files(raw_dir)})
+
+
+def files_for_quarters(raw_dir: Path, quarter_starts: Iterable[dt.date]) -> list[Path]:
+    """Street files whose month falls in one of the given quarters."""
+    wanted = set(quarter_starts)
+    return [p for p in discover_files(raw_dir) if periods.quarter_start(file_month(p)) in wanted]
+
+
+def _relative(path: Path, raw_dir: Path) -> str:
+    try:
+        return path.resolve().relative_to(raw_dir.resolve()).as_posix()
+    except ValueError:
+        return path.name
+
+
+def _malformed_rows(source_file: str, malformed: list[tuple[int, str]]) -> list[dict[str, object]]:
+    rows = []
+    for number, text in malformed:
+        fields = next(csv.reader([text]), [])
+        rows.append(
+            {
+                "source_id": SOURCE_ID,
+                "source_file": source_file,
+                "row_number": number,
+                "reason_code": "malformed_row",
+                "reason": f"row has {len(fields)} fields; expected {len(COLUMNS)}",
+                "record": json.dumps({"text": text}),
+            }
+        )
+    return rows
+
+
+CLASSIFY_SQL = """
+WITH source AS (
+    SELECT
+        *,
+        nullif(trim(crime_id), '') AS id,
+        trim(lsoa_name) AS lsoa,
+        regexp_extract(trim(lsoa_name), '^(.*\\S)\\s+[0-9]{3}[A-Z]$', 1) AS lsoa_district,
+        try_strptime(trim(month), '%Y-%m')::DATE AS month_date,
+        trim(crime_type) AS published_type,
+        try_cast(nullif(trim(longitude), '') AS DOUBLE) AS lon,
+        try_cast(nullif(trim(latitude), '') AS DOUBLE) AS lat
+    FROM raw_rows
+),
+classified AS (
+    SELECT
+        source.*,
+        district.area_code AS district_code,
+        crime_types.crime_type AS harmonised_type,
+        CASE
+            WHEN month_date IS NULL THEN 'invalid_month'
+            WHEN month_date <> file_month THEN 'month_outside_file'
+            WHEN crime_types.crime_type IS NULL THEN 'unknown_crime_type'
+            WHEN lsoa = '' THEN 'no_location'
+            WHEN district.area_code IS NULL THEN 'outside_area'
+            WHEN (trim(longitude) <> '' AND lon IS NULL) OR (trim(latitude) <> '' AND lat IS NULL)
+                OR lon NOT BETWEEN -8 AND 2 OR lat NOT BETWEEN 49 AND 61
+                THEN 'invalid_coordinates'
+        END AS rule_broken
+    FROM source
+    LEFT JOIN districts AS district ON district.area_name = source.lsoa_district
+    LEFT JOIN crime_types ON crime_types.crime_type_published = source.published_type
+),
+ranked AS (
+    SELECT
+        *,
+        rule_broken IS NULL AND id IS NOT NULL AS countable_crime,
+        row_number() OVER same_crime AS occurrence,
+        first_value(source_file) OVER same_crime AS first_file,
+        first_value(row_number) OVER same_crime AS first_row
+    FROM classified
+    WINDOW same_crime AS (
+        PARTITION BY id, month_date, rule_broken IS NULL AND id IS NOT NULL
+        ORDER BY source_file, row_number
+    )
+)
+SELECT
+    *,
+    CASE
+        WHEN rule_broken IS NOT NULL THEN rule_broken
+        WHEN countable_crime AND occurrence > 1 THEN 'duplicate_crime_id'
+    END AS reason_code
+FROM ranked
+"""
+
+REASON_SQL = """
+CASE reason_code
+    WHEN 'invalid_month' THEN format('Month ''{}'' is not a YYYY-MM month', month)
+    WHEN 'month_outside_file' THEN format(
+        'Month {} is outside the month the file covers ({})',
+        strftime(month_date, '%Y-%m'), strftime(file_month, '%Y-%m'))
+    WHEN 'unknown_crime_type' THEN format(
+        'Crime type ''{}'' is not a data.police.uk category (see dim_crime_type)', crime_type)
+    WHEN 'no_location' THEN
+        'No Location: the LSOA name is blank, so the row cannot be assigned to a district'
+    WHEN 'outside_area' THEN format(
+        'LSOA ''{}'' is in {}, outside the Oxfordshire districts',
+        lsoa, coalesce(nullif(lsoa_district, ''), 'an unrecognised area'))
+    WHEN 'invalid_coordinates' THEN format(
+        'Longitude ''{}'' / latitude ''{}'' are not numbers inside Great Britain',
+        longitude, latitude)
+    WHEN 'duplicate_crime_id' THEN format(
+        'Duplicate of Crime ID {} for {}, already counted from {} row {}',
+        id, strftime(month_date, '%Y-%m'), first_file, first_row)
+END
+"""
+
+
+def read_street_files(paths: list[Path], raw_dir: Path) -> FileRead:
+    """Read street files together, so a Crime ID repeated across a month is counted once."""
+    tables: list[pa.Table] = []
+    set_aside_rows: list[dict[str, object]] = []
+    file_info: dict[str, dict[str, object]] = {}
+    warnings: list[str] = []
+    for path in paths:
+        source_file = _relative(path, raw_dir)
+        month = file_month(path)
+        info: dict[str, object] = {"sha256": sha256_of(path), "month": month, "encoding": ""}
+        file_info[source_file] = info
+        try:
+            records = read_delimited(path, COLUMNS, source_file)
+        except FileRejected as rejected:
+            info["rejected"] = rejected.problem
+            continue
+        info["encoding"] = records.encoding
+        info["rows_read"] = records.table.num_rows + len(records.malformed)
+        if records.unknown_columns:
+            warnings.append(f"{source_file}: ignored unknown column(s) {records.unknown_columns}")
+        set_aside_rows.extend(_malformed_rows(source_file, records.malformed))
+        table = records.table.append_column(
+            "source_file", pa.array([source_file] * records.table.num_rows, pa.string())
+        ).append_column("file_month", pa.array([month] * records.table.num_rows, pa.date32()))
+        tables.append(table)
+
+    accepted, classified_set_aside = _classify(tables)
+    set_aside = pa.concat_tables(
+        [pa.Table.from_pylist(set_aside_rows, SET_ASIDE_SCHEMA), classified_set_aside]
+    )
+    return FileRead(accepted, set_aside, _load_log(file_info, accepted, set_aside), warnings)
+
+
+def _classify(tables: list[pa.Table]) -> tuple[pa.Table, pa.Table]:
+    """Apply the row rules in one set-based pass; returns (accepted, set aside)."""
+    if not tables:
+        return ACCEPTED_SCHEMA.empty_table(), SET_ASIDE_SCHEMA.empty_table()
+    raw_rows = pa.concat_tables(tables)
+    district_table = pa.table(
+        {"area_name": list(districts()), "area_code": list(districts().values())}
+    )
+    crime_types = load_reference_table("crime_types")
+    connection = duckdb.connect()
+    connection.register("raw_rows", raw_rows)
+    connection.register("districts", district_table)
+    connection.register("crime_types", crime_types)
+    connection.execute(f"CREATE TEMP TABLE classified AS {CLASSIFY_SQL}")
+    accepted = connection.sql(
+        """
+        SELECT month_date AS month, id AS crime_id, harmonised_type AS crime_type,
+               published_type AS crime_type_published, trim(lsoa_code) AS lsoa_code,
+               lsoa AS lsoa_name, district_code, trim(location) AS location,
+               nullif(trim(last_outcome_category), '') AS last_outcome_category,
+               lon AS longitude, lat AS latitude, trim(reported_by) AS reported_by,
+               source_file, row_number
+        FROM classified WHERE reason_code IS NULL
+        ORDER BY source_file, row_number
+        """
+    ).to_arrow_table()
+    record = ", ".join(f'"{header}" := {name}' for name, header in PUBLISHED_HEADERS.items())
+    set_aside = connection.sql(
+        f"""
+        SELECT '{SOURCE_ID}' AS source_id, source_file, row_number, reason_code,
+               {REASON_SQL} AS reason, to_json(struct_pack({record}))::VARCHAR AS record
+        FROM classified WHERE reason_code IS NOT NULL
+        ORDER BY source_file, row_number
+        """
+    ).to_arrow_table()
+    connection.close()
+    return accepted.cast(ACCEPTED_SCHEMA), set_aside.cast(SET_ASIDE_SCHEMA)
+
+
+def _load_log(
+    file_info: dict[str, dict[str, object]], accepted: pa.Table, set_aside: pa.Table
+) -> pa.Table:
+    """One load-log line per file, counting loaded and set-aside rows independently."""
+    loaded = _count_by_file(accepted)
+    aside = _count_by_file(set_aside)
+    rows = []
+    for source_file, info in file_info.items():
+        month = info["month"]
+        assert isinstance(month, dt.date)
+        period = (month, periods.add_months(month, 1) - dt.timedelta(days=1))
+        if "rejected" in info:
+            counts, status, message = (0, 0, 0), "rejected", str(info["rejected"])
+        else:
+            rows_read = int(info["rows_read"])  # type: ignore[call-overload]
+            counts = (rows_read, loaded.get(source_file, 0), aside.get(source_file, 0))
+            status, message = "loaded", ""
+        rows.append(
+            load_log_row(
+                SOURCE_ID,
+                source_file,
+                str(info["sha256"]),
+                str(info["encoding"]),
+                period,
+                counts,
+                status,
+                message,
+            )
+        )
+    return pa.Table.from_pylist(rows, LOAD_LOG_SCHEMA)
+
+
+def _count_by_file(table: pa.Table) -> dict[str, int]:
+    if table.num_rows == 0:
+        return {}
+    counts = table.group_by("source_file").aggregate([("row_number", "count")])
+    return dict(
+        zip(counts["source_file"].to_pylist(), counts["row_number_count"].to_pylist(), strict=True)
+    )

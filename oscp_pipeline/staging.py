@@ -1,0 +1,73 @@
+"""Staging: each source's accepted rows, set-aside rows and load log as Parquet, per partition.
+
+Staging is private to the pipeline. A partition directory is replaced whole (written beside,
+then renamed into place), so a re-run of a quarter never leaves a mix of old and new files.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import shutil
+import uuid
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from oscp_pipeline.sources.base import FileRead
+
+STAGED_PARTS = ("accepted", "set_aside", "load_log")
+
+
+def partition_dir(staging_root: Path, source_id: str, partition: str) -> Path:
+    return staging_root / source_id / partition
+
+
+def write_partition(
+    staging_root: Path,
+    source_id: str,
+    partition: str,
+    read: FileRead,
+    run_id: str,
+    loaded_at: dt.datetime,
+) -> Path:
+    """Replace one partition's staged files atomically; stamps the load log with the run."""
+    target = partition_dir(staging_root, source_id, partition)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    scratch = target.parent / f".{partition}.{uuid.uuid4().hex}"
+    scratch.mkdir()
+    log = read.load_log
+    log = log.append_column("loaded_at", pa.array([loaded_at] * log.num_rows, pa.timestamp("us")))
+    log = log.append_column("run_id", pa.array([run_id] * log.num_rows, pa.string()))
+    for name, table in (
+        ("accepted", read.accepted),
+        ("set_aside", read.set_aside),
+        ("load_log", log),
+    ):
+        pq.write_table(table, scratch / f"{name}.parquet")
+    retired = None
+    if target.exists():
+        retired = target.parent / f".retired.{partition}.{uuid.uuid4().hex}"
+        os.replace(target, retired)
+    os.replace(scratch, target)
+    if retired is not None:
+        shutil.rmtree(retired, ignore_errors=True)
+    return target
+
+
+def remove_partition(staging_root: Path, source_id: str, partition: str) -> None:
+    """Forget a partition whose raw files are gone, so the warehouse no longer shows it."""
+    shutil.rmtree(partition_dir(staging_root, source_id, partition), ignore_errors=True)
+
+
+def staged_files(staging_root: Path, source_id: str, part: str) -> list[Path]:
+    """Every staged Parquet file of one kind for a source, in partition order."""
+    folder = staging_root / source_id
+    if not folder.is_dir():
+        return []
+    return sorted(
+        path / f"{part}.parquet"
+        for path in folder.iterdir()
+        if path.is_dir() and not path.name.startswith(".") and (path / f"{part}.parquet").exists()
+    )

@@ -1,0 +1,293 @@
+"""Build the analysts' DuckDB warehouse privately, audit it, and publish it atomically.
+
+Write-audit-publish: every refresh builds a complete new database file beside the published one
+(``.build/``), runs the warehouse invariants on it, and only if they all pass renames it over
+``oscp.duckdb``. An analyst holding the published file open keeps reading the old version
+undisturbed (the rename never touches the open file), new connections see the new version, and a
+refresh that fails or is killed leaves the published file exactly as it was.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+
+from oscp_pipeline import staging
+from oscp_pipeline.reference import load_reference_table
+from oscp_pipeline.sources import STAGED_SOURCES, measure_catalogue
+from oscp_pipeline.sources.base import LOAD_LOG_SCHEMA, SET_ASIDE_SCHEMA
+
+PUBLISHED_NAME = "oscp.duckdb"
+BUILD_DIR = ".build"
+PUBLISHED_MODE = 0o444  # analysts read; the pipeline replaces the file, it never writes into it
+
+LOAD_LOG_STAGED_SCHEMA = LOAD_LOG_SCHEMA.append(pa.field("loaded_at", pa.timestamp("us"))).append(
+    pa.field("run_id", pa.string())
+)
+
+# Tables analysts see, in the order docs/warehouse.md documents them.
+PUBLISHED_TABLES = (
+    "dim_area",
+    "dim_population",
+    "dim_quarter",
+    "dim_crime_type",
+    "dim_measure",
+    "dim_indicator",
+    "series_break",
+    "police_street_crime",
+    "defra_flytipping_incidents",
+    "observations",
+    "load_log",
+    "set_aside",
+    "scorecard",
+)
+
+
+@dataclass
+class InvariantResult:
+    """One warehouse invariant, checked on the candidate before it may be published."""
+
+    name: str
+    description: str
+    passed: bool
+    failures: list[dict[str, Any]] = field(default_factory=list)
+
+
+@dataclass
+class BuildResult:
+    """What a build produced: the candidate file, its invariants, and table sizes."""
+
+    candidate: Path
+    invariants: list[InvariantResult]
+    row_counts: dict[str, int]
+
+    @property
+    def passed(self) -> bool:
+        return all(result.passed for result in self.invariants)
+
+
+def published_path(warehouse_dir: Path) -> Path:
+    return warehouse_dir / PUBLISHED_NAME
+
+
+def sql_literal(text: str) -> str:
+    """Quote a value (e.g. a file path) as a SQL string literal; quotes inside are doubled."""
+    return "'" + text.replace("'", "''") + "'"
+
+
+def _register_staged(connection: duckdb.DuckDBPyConnection, staging_root: Path) -> None:
+    """Expose staged Parquet as tables, empty with the right columns when a source has none."""
+    for source in STAGED_SOURCES:
+        _create_from_parquet(
+            connection,
+            f"stg_{source.source_id}_accepted",
+            staging.staged_files(staging_root, source.source_id, "accepted"),
+            source.accepted_schema,
+        )
+    for part, schema in (("set_aside", SET_ASIDE_SCHEMA), ("load_log", LOAD_LOG_STAGED_SCHEMA)):
+        files = [
+            path
+            for source in STAGED_SOURCES
+            for path in staging.staged_files(staging_root, source.source_id, part)
+        ]
+        _create_from_parquet(connection, f"stg_{part}", files, schema)
+
+
+def _create_from_parquet(
+    connection: duckdb.DuckDBPyConnection, table: str, files: list[Path], schema: pa.Schema
+) -> None:
+    empty = schema.empty_table()
+    connection.register("empty_schema", empty)
+    connection.execute(f"CREATE TEMP TABLE {table} AS SELECT * FROM empty_schema")
+    connection.unregister("empty_schema")
+    if files:
+        file_list = ", ".join(sql_literal(str(path)) for path in files)
+        connection.execute(f"INSERT INTO {table} BY NAME SELECT * FROM read_parquet([{file_list}])")
+
+
+def _register_reference(connection: duckdb.DuckDBPyConnection) -> None:
+    tables = {
+        "ref_areas": load_reference_table("areas"),
+        "ref_population": load_reference_table("population"),
+        "ref_crime_types": load_reference_table("crime_types"),
+        "ref_series_breaks": load_reference_table("series_breaks"),
+        "ref_indicators": load_reference_table("indicators"),
+        "ref_measures": pa.Table.from_pylist(measure_catalogue()),
+    }
+    for name, table in tables.items():
+        connection.register(f"{name}_arrow", table)
+        connection.execute(f"CREATE TEMP TABLE {name} AS SELECT * FROM {name}_arrow")
+        connection.unregister(f"{name}_arrow")
+
+
+def _model_sql() -> list[tuple[str, str]]:
+    folder = resources.files(__package__).joinpath("sql")
+    names = sorted(p.name for p in folder.iterdir() if p.name.endswith(".sql"))
+    return [(name, folder.joinpath(name).read_text(encoding="utf-8")) for name in names]
+
+
+def build(staging_root: Path, warehouse_dir: Path, run_id: str) -> BuildResult:
+    """Build a complete candidate warehouse from staging and check its invariants."""
+    build_dir = warehouse_dir / BUILD_DIR
+    build_dir.mkdir(parents=True, exist_ok=True)
+    candidate = build_dir / f"oscp-{run_id}.duckdb"
+    for leftover in (candidate, candidate.with_suffix(".duckdb.wal")):
+        leftover.unlink(missing_ok=True)
+    with duckdb.connect(str(candidate)) as connection:
+        _register_reference(connection)
+        _register_staged(connection, staging_root)
+        for _name, sql in _model_sql():
+            connection.execute(sql)
+        invariants = check_invariants(connection)
+        row_counts = {
+            table: connection.execute(f"SELECT count(*) FROM {table}").fetchall()[0][0]
+            for table in PUBLISHED_TABLES
+        }
+        connection.execute("CHECKPOINT")
+    return BuildResult(candidate, invariants, row_counts)
+
+
+def publish(candidate: Path, warehouse_dir: Path) -> Path:
+    """Atomically replace the published warehouse with a checked candidate."""
+    target = published_path(warehouse_dir)
+    os.chmod(candidate, PUBLISHED_MODE)
+    os.replace(candidate, target)
+    directory = os.open(warehouse_dir, os.O_RDONLY)
+    try:
+        os.fsync(directory)
+    finally:
+        os.close(directory)
+    return target
+
+
+def discard(candidate: Path) -> None:
+    """Remove a candidate that failed its audit; the published warehouse is untouched."""
+    candidate.unlink(missing_ok=True)
+    candidate.with_suffix(".duckdb.wal").unlink(missing_ok=True)
+
+
+INVARIANTS: tuple[tuple[str, str, str], ...] = (
+    (
+        "row_accounting",
+        "For every file, rows read = rows loaded + rows set aside, and the loaded and set-aside "
+        "counts equal the rows actually in the record table and in set_aside.",
+        """
+        WITH loaded AS (
+            SELECT source_file, count(*) AS n FROM police_street_crime GROUP BY ALL
+            UNION ALL
+            SELECT source_file, count(DISTINCT row_number) FROM defra_flytipping_incidents
+            GROUP BY ALL
+        ),
+        aside AS (SELECT source_file, count(*) AS n FROM set_aside GROUP BY ALL)
+        SELECT l.source_id, l.source_file, l.rows_read, l.rows_loaded, l.rows_set_aside,
+               coalesce(loaded.n, 0) AS rows_in_record_table,
+               coalesce(aside.n, 0) AS rows_in_set_aside
+        FROM load_log AS l
+        LEFT JOIN loaded USING (source_file)
+        LEFT JOIN aside USING (source_file)
+        WHERE l.rows_read <> l.rows_loaded + l.rows_set_aside
+           OR l.rows_loaded <> coalesce(loaded.n, 0)
+           OR l.rows_set_aside <> coalesce(aside.n, 0)
+        """,
+    ),
+    (
+        "observations_match_records",
+        "Street-level observations for each month and district add up to the rows of "
+        "police_street_crime; DEFRA observations equal the loaded DEFRA figures.",
+        """
+        WITH from_records AS (
+            SELECT month AS period_start, district_code AS area_code, count(*) AS n
+            FROM police_street_crime GROUP BY ALL
+        ),
+        from_observations AS (
+            SELECT period_start, area_code, sum(value) AS n FROM observations
+            WHERE source_id = 'police_uk' AND measure_id <> 'police_uk.all_crime'
+            GROUP BY ALL
+        )
+        SELECT 'police_uk' AS source_id, period_start, area_code,
+               r.n AS records, o.n AS observations
+        FROM from_records AS r FULL JOIN from_observations AS o USING (period_start, area_code)
+        WHERE coalesce(r.n, 0) <> coalesce(o.n, 0)
+        UNION ALL
+        SELECT 'defra_flytipping', coalesce(d.period_start, o.period_start),
+               coalesce(d.area_code, o.area_code), sum(d.value), sum(o.value)
+        FROM defra_flytipping_incidents AS d
+        FULL JOIN observations AS o
+            ON o.source_id = 'defra_flytipping'
+            AND o.measure_id = 'defra_flytipping.' || d.measure
+            AND o.area_code = d.area_code AND o.period_start = d.period_start
+        WHERE coalesce(d.measure, '') <> '' OR o.source_id = 'defra_flytipping'
+        GROUP BY ALL
+        HAVING coalesce(sum(d.value), 0) <> coalesce(sum(o.value), 0)
+        """,
+    ),
+    (
+        "observation_keys_unique",
+        "One observation per source, measure, area and period: nothing is double counted.",
+        """
+        SELECT source_id, measure_id, area_code, period_start, count(*) AS copies
+        FROM observations GROUP BY ALL HAVING count(*) > 1
+        """,
+    ),
+    (
+        "areas_known",
+        "Every observation and scorecard row belongs to an area in dim_area.",
+        """
+        SELECT 'observations' AS table_name, area_code FROM observations
+        WHERE area_code NOT IN (SELECT area_code FROM dim_area)
+        UNION ALL
+        SELECT 'scorecard', area_code FROM scorecard
+        WHERE area_code NOT IN (SELECT area_code FROM dim_area)
+        """,
+    ),
+    (
+        "county_equals_sum_of_districts",
+        "In the scorecard, each county and CSP value equals the sum of its districts.",
+        """
+        WITH parts AS (
+            SELECT s.indicator_id, s.quarter_start, a.csp_code AS parent, sum(s.value) AS total
+            FROM scorecard AS s JOIN dim_area AS a USING (area_code)
+            WHERE s.area_type = 'district' GROUP BY ALL
+            UNION ALL
+            SELECT s.indicator_id, s.quarter_start, a.county_code, sum(s.value)
+            FROM scorecard AS s JOIN dim_area AS a USING (area_code)
+            WHERE s.area_type = 'district' GROUP BY ALL
+        )
+        SELECT s.indicator_id, s.area_code, s.quarter_start, s.value, p.total
+        FROM scorecard AS s
+        JOIN parts AS p
+            ON p.parent = s.area_code AND p.indicator_id = s.indicator_id
+            AND p.quarter_start = s.quarter_start
+        WHERE s.value <> p.total
+        """,
+    ),
+)
+
+
+def check_invariants(connection: duckdb.DuckDBPyConnection) -> list[InvariantResult]:
+    """Run every invariant; each query returns the rows that break it (none when it holds)."""
+    results = []
+    for name, description, query in INVARIANTS:
+        relation = connection.sql(query)
+        columns = relation.columns
+        failures = [dict(zip(columns, row, strict=True)) for row in relation.limit(20).fetchall()]
+        results.append(InvariantResult(name, description, not failures, failures))
+    return results
+
+
+@contextmanager
+def read_only(warehouse_dir: Path) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A read-only connection to the published warehouse, as analysts open it."""
+    connection = duckdb.connect(str(published_path(warehouse_dir)), read_only=True)
+    try:
+        yield connection
+    finally:
+        connection.close()

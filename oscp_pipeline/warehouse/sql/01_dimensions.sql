@@ -1,0 +1,30 @@
+-- Conformed dimensions, taken from the reference data shipped with the pipeline.
+
+CREATE TABLE dim_area AS
+SELECT area_code, area_name, area_type, gss_code, csp_code, county_code, ons_csp_code,
+       police_force_code, sort_order
+FROM ref_areas
+ORDER BY sort_order;
+
+CREATE TABLE dim_population AS
+SELECT area_code, year, population, is_estimate, source
+FROM ref_population
+ORDER BY area_code, year;
+
+CREATE TABLE dim_crime_type AS
+SELECT crime_type_published, crime_type, comparable_group, published_from, published_to, note
+FROM ref_crime_types;
+
+CREATE TABLE dim_measure AS
+SELECT measure_id, source_id, measure_name, unit, period_grain, crime_type
+FROM ref_measures
+ORDER BY measure_id;
+
+CREATE TABLE dim_indicator AS
+SELECT indicator_id, indicator_name, measure_id, polarity, unit, owner
+FROM ref_indicators;
+
+CREATE TABLE series_break AS
+SELECT source_id, measure_id, break_date, description
+FROM ref_series_breaks
+ORDER BY break_date, measure_id;

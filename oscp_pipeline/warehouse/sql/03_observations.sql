@@ -1,0 +1,43 @@
+-- The canonical long fact: one value per source, measure, area and period.
+-- Street-level counts are zero-filled for every district in every month whose file was loaded:
+-- a month with a file and no burglaries in West Oxfordshire is a 0, not a gap.
+
+CREATE TABLE observations AS
+WITH police_months AS (
+    SELECT DISTINCT period_start AS month
+    FROM load_log
+    WHERE source_id = 'police_uk' AND status = 'loaded'
+),
+police_measures AS (
+    SELECT measure_id, crime_type
+    FROM dim_measure
+    WHERE source_id = 'police_uk'
+),
+police_counts AS (
+    SELECT month, district_code, crime_type, count(*) AS n
+    FROM police_street_crime
+    GROUP BY ALL
+),
+police_by_type AS (
+    SELECT m.measure_id, d.area_code, pm.month, coalesce(c.n, 0) AS value
+    FROM police_months AS pm
+    CROSS JOIN (SELECT area_code FROM dim_area WHERE area_type = 'district') AS d
+    CROSS JOIN police_measures AS m
+    LEFT JOIN police_counts AS c
+        ON c.month = pm.month AND c.district_code = d.area_code AND c.crime_type = m.crime_type
+    WHERE m.crime_type IS NOT NULL
+),
+police_all_crime AS (
+    SELECT 'police_uk.all_crime' AS measure_id, area_code, month, sum(value) AS value
+    FROM police_by_type
+    WHERE measure_id <> 'police_uk.anti_social_behaviour'
+    GROUP BY ALL
+)
+SELECT 'police_uk' AS source_id, measure_id, area_code, month AS period_start,
+       'month' AS period_grain, value::DOUBLE AS value, 'reported' AS value_status
+FROM (SELECT * FROM police_by_type UNION ALL SELECT * FROM police_all_crime)
+UNION ALL
+SELECT 'defra_flytipping', 'defra_flytipping.' || measure, area_code, period_start,
+       'financial_year', value, value_status
+FROM defra_flytipping_incidents
+ORDER BY source_id, measure_id, area_code, period_start;
