@@ -56,11 +56,6 @@ def quarter_start_of_label(label: str) -> dt.date:
     return dt.date(start_year + (month - 1) // 12, (month - 1) % 12 + 1, 1)
 
 
-def months_of_quarter(start: dt.date) -> list[dt.date]:
-    """The three month-start dates of the quarter starting on ``start``."""
-    return [add_months(start, offset) for offset in range(3)]
-
-
 def add_months(day: dt.date, months: int) -> dt.date:
     """First of the month ``months`` after the month of ``day``."""
     index = day.year * 12 + day.month - 1 + months

@@ -269,3 +269,47 @@ def load_log_row(
         "status": status,
         "message": message,
     }
+
+
+def row_accounting_failures(read: FileRead) -> list[dict[str, object]]:
+    """Files whose load-log counts disagree with the rows actually accepted and set aside.
+
+    Accepted rows are counted as distinct source rows (a wide row may become several long
+    rows), so the check holds for every reader. An empty list means every row is accounted for.
+    """
+
+    def distinct_rows(table: pa.Table) -> dict[str, int]:
+        if table.num_rows == 0:
+            return {}
+        pairs = (
+            table.select(["source_file", "row_number"])
+            .group_by(["source_file", "row_number"])
+            .aggregate([])
+        )
+        counts = pairs.group_by("source_file").aggregate([("row_number", "count")])
+        return dict(
+            zip(
+                counts["source_file"].to_pylist(),
+                counts["row_number_count"].to_pylist(),
+                strict=True,
+            )
+        )
+
+    loaded, aside = distinct_rows(read.accepted), distinct_rows(read.set_aside)
+    failures = []
+    for line in read.load_log.to_pylist():
+        name = line["source_file"]
+        actual = (loaded.get(name, 0), aside.get(name, 0))
+        logged = (line["rows_loaded"], line["rows_set_aside"])
+        if line["rows_read"] != sum(logged) or actual != logged:
+            failures.append(
+                {
+                    "source_file": name,
+                    "rows_read": line["rows_read"],
+                    "rows_loaded": logged[0],
+                    "rows_set_aside": logged[1],
+                    "rows_accepted_found": actual[0],
+                    "rows_set_aside_found": actual[1],
+                }
+            )
+    return failures

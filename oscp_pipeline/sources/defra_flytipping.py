@@ -314,7 +314,7 @@ def read_defra_files(paths: list[Path], raw_dir: Path) -> FileRead:
             warnings.append(f"{source_file}: ignored unknown column(s) {records.unknown_columns}")
         years: list[int] = []
         for row in records.table.to_pylist():
-            reason = _classify_row(row, district_codes)
+            reason = _classify_row(row, district_codes, set(records.header_map.values()))
             published = {
                 header: row.get(name, "")
                 for header, name in records.header_map.items()
@@ -354,9 +354,13 @@ def read_defra_files(paths: list[Path], raw_dir: Path) -> FileRead:
 
 
 def _classify_row(
-    row: dict[str, str], district_codes: set[str]
+    row: dict[str, str], district_codes: set[str], published: set[str]
 ) -> tuple[str, str] | dict[str, tuple[float | None, str]]:
-    """Either (reason code, reason) to set the row aside, or its parsed measure values."""
+    """Either (reason code, reason) to set the row aside, or its parsed measure values.
+
+    Only the measure columns this release publishes (``published``) give values: a column a
+    release does not have is absent, not "not available".
+    """
     code, name, year = row["ons_code"].strip(), row["la_name"].strip(), row["year"].strip()
     if code.startswith("*") or name.startswith("*"):
         return "aggregate_row", f"aggregate row '{code}' / '{name}': totals are not loaded"
@@ -368,7 +372,7 @@ def _classify_row(
         return "outside_area", f"ONS code '{code}' ({name}) is not an Oxfordshire district"
     values: dict[str, tuple[float | None, str]] = {}
     for measure in MEASURE_COLUMNS:
-        if measure not in row:
+        if measure not in published:
             continue
         parsed = _parse_count(row[measure] or "")
         if parsed is None:

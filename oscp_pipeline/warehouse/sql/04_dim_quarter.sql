@@ -22,6 +22,6 @@ SELECT
     fy_start || '-' || lpad(((fy_start + 1) % 100)::VARCHAR, 2, '0') || ' Q'
         || ((month(quarter_start) + 8) % 12 // 3 + 1) AS fy_quarter,
     fy_start || '-' || lpad(((fy_start + 1) % 100)::VARCHAR, 2, '0') AS financial_year,
-    (month(quarter_start) + 8) % 12 // 3 + 1 AS quarter
+    ((month(quarter_start) + 8) % 12 // 3 + 1)::INTEGER AS quarter
 FROM labelled
 ORDER BY quarter_start;

@@ -1,0 +1,42 @@
+# Two commands on a fresh machine: `make run` and `make test`. Each sets itself up first:
+# a virtual environment in .venv with the project and its tools installed.
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+INSTALLED := $(VENV)/.installed
+export DAGSTER_HOME := $(CURDIR)/.dagster_home
+
+.PHONY: run test lint format dev sample setup clean
+
+setup: $(INSTALLED)
+
+$(INSTALLED): pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is required (set PYTHON=...)")'
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	@touch $(INSTALLED)
+
+run: $(INSTALLED)
+	$(BIN)/oscp run
+
+test: $(INSTALLED)
+	$(BIN)/python -m pytest
+
+lint: $(INSTALLED)
+	$(BIN)/ruff check oscp_pipeline tests
+	$(BIN)/ruff format --check oscp_pipeline tests
+
+format: $(INSTALLED)
+	$(BIN)/ruff check --fix oscp_pipeline tests
+	$(BIN)/ruff format oscp_pipeline tests
+
+dev: $(INSTALLED)
+	$(BIN)/dagster dev -w workspace.yaml -h 127.0.0.1 -p 3000
+
+sample: $(INSTALLED)
+	$(BIN)/python -m oscp_pipeline.synthetic --out data/raw
+
+clean:
+	rm -rf data/warehouse/staging data/warehouse/quarantine data/warehouse/.build data/warehouse/oscp.duckdb

@@ -1,0 +1,199 @@
+"""Ingestion layer: one staged asset per source, each audited before it reaches staging.
+
+Write-audit-publish starts here: a batch is read, validated against its contract with Great
+Expectations and row-accounted in memory; only a batch that passes is written to staging (a
+failed one goes to quarantine for inspection), so a failed check can never leak into the
+warehouse, even when the warehouse is rebuilt on its own later.
+"""
+
+import datetime as dt
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import dagster as dg
+import pyarrow as pa
+
+from oscp_pipeline import periods, quality, staging
+from oscp_pipeline.assets.common import column_schema, counts_by, markdown_preview
+from oscp_pipeline.partitions import FINANCIAL_QUARTERS
+from oscp_pipeline.resources import RawData, WarehouseStore
+from oscp_pipeline.sources import defra_flytipping, police_uk
+from oscp_pipeline.sources.base import FileRead, SourceContract, row_accounting_failures
+
+CONTRACT_CHECK = "great_expectations_contract"
+ACCOUNTING_CHECK = "row_accounting"
+
+
+@dataclass
+class AuditedBatch:
+    """A partition's read, with the verdicts that decide whether it may be staged."""
+
+    partition: str
+    read: FileRead
+    verdict: quality.Verdict
+    accounting_failures: list[dict[str, object]]
+
+    @property
+    def passed(self) -> bool:
+        return self.verdict.success and not self.accounting_failures
+
+
+def audit(contract: SourceContract, partition: str, read: FileRead) -> AuditedBatch:
+    """Validate a batch; files that could not be read at all fail the contract check."""
+    rejected = [
+        f"{line['source_file']}: {line['message']}"
+        for line in read.load_log.to_pylist()
+        if line["status"] == "rejected"
+    ]
+    verdict = quality.validate(contract, read.accepted, rejected)
+    return AuditedBatch(partition, read, verdict, row_accounting_failures(read))
+
+
+def _label(partition: str) -> str:
+    """``2013-14 Q2`` for a quarterly partition key; other partition names as they are."""
+    if partition[:1].isdigit():
+        return periods.fy_quarter_label(dt.date.fromisoformat(partition))
+    return partition
+
+
+def check_specs(asset_key: dg.AssetKey) -> list[dg.AssetCheckSpec]:
+    return [
+        dg.AssetCheckSpec(
+            CONTRACT_CHECK,
+            asset=asset_key,
+            blocking=True,
+            description="The source contract's expectations, run by Great Expectations on the "
+            "accepted rows; a file that cannot be read fails it too.",
+        ),
+        dg.AssetCheckSpec(
+            ACCOUNTING_CHECK,
+            asset=asset_key,
+            blocking=True,
+            description="For every file, rows read = rows loaded + rows set aside.",
+        ),
+    ]
+
+
+def stage_audited(
+    context: dg.AssetExecutionContext,
+    store: WarehouseStore,
+    source_id: str,
+    batches: list[AuditedBatch],
+) -> Iterator[dg.MaterializeResult | dg.AssetCheckResult]:
+    """Stage the batches that passed, quarantine the rest, and report both to Dagster."""
+    loaded_at = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+    for batch in batches:
+        root = store.staging_dir if batch.passed else store.quarantine_dir
+        staging.write_partition(
+            root, source_id, batch.partition, batch.read, context.run_id, loaded_at
+        )
+        status = "staged" if batch.passed else "QUARANTINED (failed a check)"
+        context.log.info(f"{source_id} {batch.partition}: {status}; {batch.verdict.summary()}")
+        for warning in batch.read.warnings:
+            context.log.warning(warning)
+
+    accepted = pa.concat_tables([b.read.accepted for b in batches]) if batches else None
+    set_aside = pa.concat_tables([b.read.set_aside for b in batches]) if batches else None
+    logs = [line for b in batches for line in b.read.load_log.to_pylist()]
+    metadata: dict[str, object] = {
+        "files_read": len(logs),
+        "rows_read": sum(int(line["rows_read"]) for line in logs),
+        "rows_loaded": sum(int(line["rows_loaded"]) for line in logs),
+        "rows_set_aside": sum(int(line["rows_set_aside"]) for line in logs),
+        "partitions": [_label(b.partition) for b in batches],
+        "quarantined_partitions": [_label(b.partition) for b in batches if not b.passed],
+        "unknown_columns_ignored": [w for b in batches for w in b.read.warnings],
+    }
+    if accepted is not None and set_aside is not None:
+        metadata.update(
+            {
+                "dagster/row_count": accepted.num_rows,
+                "dagster/column_schema": column_schema(accepted.schema),
+                "preview": markdown_preview(accepted),
+                "set_aside_by_reason": counts_by(set_aside, "reason_code"),
+                "set_aside_preview": markdown_preview(
+                    set_aside.select(["source_file", "row_number", "reason"])
+                ),
+            }
+        )
+    yield dg.MaterializeResult(metadata=metadata)
+
+    failed = [b for b in batches if not b.verdict.success]
+    yield dg.AssetCheckResult(
+        check_name=CONTRACT_CHECK,
+        passed=not failed,
+        severity=dg.AssetCheckSeverity.ERROR,
+        description="; ".join(f"{_label(b.partition)}: {b.verdict.summary()}" for b in failed)
+        or f"{len(batches)} batch(es) passed every expectation",
+        metadata={
+            "expectations_evaluated": sum(len(b.verdict.outcomes) for b in batches),
+            "expectations_failed": sum(len(b.verdict.failed) for b in batches),
+            "unexpected_values": sum(
+                o.unexpected_count or 0 for b in batches for o in b.verdict.failed
+            ),
+            "results": dg.MetadataValue.json({b.partition: b.verdict.metadata() for b in batches}),
+        },
+    )
+    unaccounted = [failure for b in batches for failure in b.accounting_failures]
+    yield dg.AssetCheckResult(
+        check_name=ACCOUNTING_CHECK,
+        passed=not unaccounted,
+        severity=dg.AssetCheckSeverity.ERROR,
+        description=f"{len(unaccounted)} file(s) with rows unaccounted for"
+        if unaccounted
+        else f"all {len(logs)} file(s) account for every row",
+        metadata={"files_checked": len(logs), "failures": dg.MetadataValue.json(unaccounted)},
+    )
+
+
+POLICE_UK_KEY = dg.AssetKey(["staging", "police_uk_street"])
+
+
+@dg.asset(
+    key=POLICE_UK_KEY,
+    group_name="police_uk",
+    partitions_def=FINANCIAL_QUARTERS,
+    backfill_policy=dg.BackfillPolicy.single_run(),
+    check_specs=check_specs(POLICE_UK_KEY),
+    kinds={"parquet", "great_expectations"},
+    description="data.police.uk street-level crime and ASB for the quarter(s), assigned to "
+    "districts, de-duplicated by Crime ID and month, staged as Parquet.",
+)
+def police_uk_street(
+    context: dg.AssetExecutionContext, raw: RawData, store: WarehouseStore
+) -> Iterator[dg.MaterializeResult | dg.AssetCheckResult]:
+    contract = police_uk.build_contract()
+    batches = []
+    for key in context.partition_keys:
+        quarter = dt.date.fromisoformat(key)
+        files = police_uk.files_for_quarters(raw.path, [quarter])
+        if not files:
+            staging.remove_partition(store.staging_dir, police_uk.SOURCE_ID, key)
+            context.log.info(f"{periods.fy_quarter_label(quarter)}: no street files")
+            continue
+        batches.append(audit(contract, key, police_uk.read_street_files(files, raw.path)))
+    yield from stage_audited(context, store, police_uk.SOURCE_ID, batches)
+
+
+DEFRA_KEY = dg.AssetKey(["staging", "defra_flytipping"])
+
+
+@dg.asset(
+    key=DEFRA_KEY,
+    group_name="defra_flytipping",
+    check_specs=check_specs(DEFRA_KEY),
+    kinds={"parquet", "great_expectations"},
+    description="DEFRA fly-tipping incidents for the Oxfordshire districts, annual by financial "
+    "year, newest release per year, staged as Parquet.",
+)
+def defra_flytipping_incidents(
+    context: dg.AssetExecutionContext, raw: RawData, store: WarehouseStore
+) -> Iterator[dg.MaterializeResult | dg.AssetCheckResult]:
+    files = defra_flytipping.discover_files(raw.path)
+    batches = []
+    if files:
+        read = defra_flytipping.read_defra_files(files, raw.path)
+        batches.append(audit(defra_flytipping.build_contract(), "all", read))
+    else:
+        staging.remove_partition(store.staging_dir, defra_flytipping.SOURCE_ID, "all")
+    yield from stage_audited(context, store, defra_flytipping.SOURCE_ID, batches)

@@ -1,0 +1,133 @@
+"""The ``oscp`` command: run the quarterly refresh and say what it did.
+
+``oscp run`` materialises every asset for every quarter present in the raw folder, in process,
+recording the run in ``$DAGSTER_HOME`` when it is set (so the UI shows it), then prints a short
+summary. It exits non-zero when a blocking check fails, naming the check.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+import dagster as dg
+
+from oscp_pipeline import periods, warehouse
+
+
+def _instance() -> dg.DagsterInstance:
+    if os.environ.get("DAGSTER_HOME"):
+        Path(os.environ["DAGSTER_HOME"]).mkdir(parents=True, exist_ok=True)
+        return dg.DagsterInstance.get()
+    return dg.DagsterInstance.ephemeral()
+
+
+def run_refresh() -> int:
+    """Run the refresh job on the configured folders; returns the process exit code."""
+    from oscp_pipeline.resources import RawData, WarehouseStore, default_resources
+
+    resources = default_resources()
+    raw, store = resources["raw"], resources["store"]
+    assert isinstance(raw, RawData) and isinstance(store, WarehouseStore)
+    if not raw.path.is_dir():
+        print(f"error: raw data folder {raw.path} does not exist (set OSCP_RAW_DIR)")
+        return 2
+    print(f"Raw data:  {raw.path}")
+    print(f"Warehouse: {store.path}")
+    result = execute_refresh(resources, _instance())
+    return _report(result, store)
+
+
+def execute_refresh(
+    resources: dict[str, dg.ConfigurableResource], instance: dg.DagsterInstance
+) -> dg.ExecuteInProcessResult:
+    """Materialise every asset for every quarter present in the raw folder, in one run."""
+    from oscp_pipeline.assets.warehouse import SCORECARD_KEY, WAREHOUSE_KEY
+    from oscp_pipeline.definitions import build_definitions
+    from oscp_pipeline.refresh import quarters_to_refresh, refresh_tags
+    from oscp_pipeline.resources import RawData
+
+    raw = resources["raw"]
+    assert isinstance(raw, RawData)
+    defs = build_definitions(resources)
+    quarters, skipped = quarters_to_refresh(raw.path)
+    for quarter in skipped:
+        print(f"note: {periods.fy_quarter_label(quarter)} is not over yet; not refreshed")
+    job = defs.resolve_job_def("quarterly_refresh")
+    if quarters:
+        print(
+            f"Refreshing {len(quarters)} quarter(s): {periods.fy_quarter_label(quarters[0])} "
+            f"to {periods.fy_quarter_label(quarters[-1])}"
+        )
+        return job.execute_in_process(
+            instance=instance, tags=refresh_tags(quarters), raise_on_error=False
+        )
+    print("No quarterly extracts found; refreshing annual sources and the warehouse only")
+    unpartitioned = [
+        key
+        for key in job.asset_layer.executable_asset_keys
+        if not job.asset_layer.get(key).partitions_def
+    ]
+    return job.execute_in_process(
+        instance=instance,
+        raise_on_error=False,
+        asset_selection=[*unpartitioned, WAREHOUSE_KEY, SCORECARD_KEY],
+    )
+
+
+def _report(result: dg.ExecuteInProcessResult, store: object) -> int:
+    from oscp_pipeline.resources import WarehouseStore
+
+    assert isinstance(store, WarehouseStore)
+    evaluations = result.get_asset_check_evaluations()
+    failed = [e for e in evaluations if not e.passed]
+    print(f"\nChecks: {len(evaluations) - len(failed)} passed, {len(failed)} failed")
+    for evaluation in failed:
+        description = evaluation.description or ""
+        print(
+            f"  FAILED {evaluation.asset_key.to_user_string()} / {evaluation.check_name}: "
+            f"{description[:500]}"
+        )
+    published = warehouse.published_path(store.path)
+    if published.exists():
+        with warehouse.read_only(store.path) as connection:
+            rows = connection.sql(
+                """
+                SELECT source_id, count(*) AS files, sum(rows_read), sum(rows_loaded),
+                       sum(rows_set_aside), count(*) FILTER (WHERE status = 'rejected')
+                FROM load_log GROUP BY ALL ORDER BY source_id
+                """
+            ).fetchall()
+        state = "now published" if result.success else "still published, unchanged by this run"
+        print(f"\nWarehouse {state}, by source:")
+        print(f"  {'source':<20}{'files':>7}{'rows read':>12}{'loaded':>10}{'set aside':>11}")
+        for source_id, files, read, loaded, aside, rejected in rows:
+            note = f"  ({rejected} file(s) rejected)" if rejected else ""
+            print(f"  {source_id:<20}{files:>7}{read:>12,}{loaded:>10,}{aside:>11,}{note}")
+        print(f"\nWarehouse: {published}")
+        print("  open read-only: duckdb -readonly " + str(published))
+    if not result.success:
+        failures = [e for e in result.all_events if e.is_step_failure]
+        for event in failures:
+            message = event.step_failure_data.error.message if event.step_failure_data else ""
+            print(f"\nStep {event.step_key} failed: {message.strip()[:800]}")
+        print("\nRefresh FAILED: the published warehouse was left as it was before this run.")
+        return 1
+    print("\nRefresh succeeded.")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="oscp", description=__doc__.splitlines()[0])
+    commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser("run", help="run the refresh over every quarter in the raw folder")
+    arguments = parser.parse_args(argv)
+    if arguments.command == "run":
+        return run_refresh()
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

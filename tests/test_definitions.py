@@ -1,0 +1,80 @@
+"""The Dagster definitions load, validate, and schedule the quarterly refresh."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import dagster as dg
+from conftest import REPO_DIR, street_row, write_street_file
+
+from oscp_pipeline.definitions import build_definitions, defs, quarterly_refresh_schedule
+from oscp_pipeline.resources import RawData, WarehouseStore
+
+
+def test_definitions_hold_grouped_assets_with_blocking_checks_and_a_partitioned_job() -> None:
+    repository = defs.get_repository_def()
+    groups = {
+        key.to_user_string(): repository.asset_graph.get(key).group_name
+        for key in repository.asset_graph.get_all_asset_keys()
+    }
+    assert groups == {
+        "staging/police_uk_street": "police_uk",
+        "staging/defra_flytipping": "defra_flytipping",
+        "warehouse/oscp": "warehouse",
+        "warehouse/scorecard": "warehouse",
+    }
+    check_keys = {
+        (key.asset_key.to_user_string(), key.name)
+        for key in repository.asset_graph.asset_check_keys
+    }
+    assert ("staging/police_uk_street", "great_expectations_contract") in check_keys
+    assert ("warehouse/oscp", "row_accounting") in check_keys
+    job = defs.resolve_job_def("quarterly_refresh")
+    keys = job.partitions_def.get_partition_keys()
+    assert keys[0] == "2010-10-01"
+    assert all(key[5:7] in {"01", "04", "07", "10"} for key in keys)
+
+
+def test_dagster_cli_validates_the_workspace() -> None:
+    completed = subprocess.run(
+        [
+            str(Path(sys.executable).parent / "dagster"),
+            "definitions",
+            "validate",
+            "-w",
+            "workspace.yaml",
+        ],  # fmt: skip
+        cwd=REPO_DIR,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**os.environ, "DAGSTER_HOME": ""},
+    )
+    assert completed.returncode == 0, completed.stderr[-2000:]
+    assert "All code locations passed validation" in completed.stderr + completed.stdout
+
+
+def test_the_schedule_requests_one_run_over_every_quarter_present(tmp_path: Path) -> None:
+    write_street_file(tmp_path, "2013-05", [street_row(month="2013-05")])
+    write_street_file(tmp_path, "2014-02", [street_row(month="2014-02")])
+    resources = {
+        "raw": RawData(raw_dir=str(tmp_path)),
+        "store": WarehouseStore(warehouse_dir=str(tmp_path / "wh")),
+    }
+    built = build_definitions(resources)
+    context = dg.build_schedule_context(resources=resources)
+    schedule = built.resolve_schedule_def(quarterly_refresh_schedule.name)
+    (request,) = schedule.evaluate_tick(context).run_requests or []
+    assert request.tags["dagster/asset_partition_range_start"] == "2013-04-01"
+    assert request.tags["dagster/asset_partition_range_end"] == "2014-01-01"
+    assert request.tags["oscp/quarters"] == "2013-14 Q1 to 2013-14 Q4"
+    empty = dg.build_schedule_context(
+        resources={
+            "raw": RawData(raw_dir=str(tmp_path / "none")),
+            "store": WarehouseStore(warehouse_dir=str(tmp_path / "wh")),
+        }
+    )
+    assert schedule.evaluate_tick(empty).skip_message

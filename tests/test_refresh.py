@@ -1,0 +1,164 @@
+"""The whole refresh, run in process by Dagster against real DuckDB files."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from pathlib import Path
+
+import dagster as dg
+import duckdb
+from conftest import street_row, write_street_file
+
+from oscp_pipeline import warehouse
+from oscp_pipeline.cli import execute_refresh
+from oscp_pipeline.resources import RawData, WarehouseStore
+
+EXPECTED_REAL_DISTRICT_ROWS = {  # SOURCES.md district totals less the 17 duplicate crime rows
+    "E07000177": 1972,
+    "E07000178": 3883,
+    "E07000179": 1338,
+    "E07000180": 1237,
+    "E07000181": 1041,
+}
+
+
+def refresh(raw_dir: Path, warehouse_dir: Path, instance: dg.DagsterInstance):
+    resources = {
+        "raw": RawData(raw_dir=str(raw_dir)),
+        "store": WarehouseStore(warehouse_dir=str(warehouse_dir)),
+    }
+    return execute_refresh(resources, instance)
+
+
+def query(warehouse_dir: Path, sql: str) -> list[tuple]:
+    with warehouse.read_only(warehouse_dir) as connection:
+        return connection.sql(sql).fetchall()
+
+
+def test_real_files_reach_the_published_warehouse_with_every_row_accounted_for(
+    real_raw_dir: Path, tmp_path: Path, instance: dg.DagsterInstance
+) -> None:
+    result = refresh(real_raw_dir, tmp_path / "wh", instance)
+    assert result.success
+    evaluations = result.get_asset_check_evaluations()
+    assert evaluations and all(e.passed for e in evaluations)
+
+    wh = tmp_path / "wh"
+    assert dict(
+        query(wh, "SELECT district_code, count(*) FROM police_street_crime GROUP BY 1")
+    ) == (EXPECTED_REAL_DISTRICT_ROWS)
+    assert query(wh, "SELECT reason_code, count(*) FROM set_aside WHERE source_id = 'police_uk' GROUP BY 1") == [
+        ("duplicate_crime_id", 17)
+    ]  # fmt: skip
+    # rows read = rows loaded + rows set aside, for every file, against the real tables.
+    accounting = query(
+        wh,
+        """
+        SELECT l.source_file, l.rows_read, l.rows_loaded, l.rows_set_aside,
+               (SELECT count(*) FROM police_street_crime p WHERE p.source_file = l.source_file)
+               + (SELECT count(DISTINCT row_number) FROM defra_flytipping_incidents d
+                  WHERE d.source_file = l.source_file),
+               (SELECT count(*) FROM set_aside s WHERE s.source_file = l.source_file)
+        FROM load_log l ORDER BY 1
+        """,
+    )
+    assert len(accounting) == 4
+    for _file, read, loaded, aside, in_table, in_set_aside in accounting:
+        assert read == loaded + aside
+        assert (loaded, aside) == (in_table, in_set_aside)
+    # The canonical fact and the first scorecard agree with the records.
+    assert query(
+        wh,
+        """SELECT sum(value) FROM observations WHERE measure_id = 'police_uk.all_crime'
+           AND area_code = 'E07000178'""",
+    ) == [(query(wh, """SELECT count(*) FROM police_street_crime WHERE district_code = 'E07000178'
+                        AND crime_type <> 'Anti-social behaviour'""")[0][0],)]  # fmt: skip
+    assert query(
+        wh,
+        """SELECT area_type, fy_quarter, value, value_same_quarter_last_year, change_pct
+           FROM scorecard WHERE indicator_id = 'asb_incidents' AND area_code = 'E10000025'""",
+    ) == [
+        (
+            "county",
+            "2013-14 Q4",
+            query(wh, "SELECT count(*) FROM police_street_crime WHERE crime_type = 'Anti-social behaviour'")[0][0],
+            None,
+            None,
+        )
+    ]  # fmt: skip
+    assert query(
+        wh,
+        "SELECT value FROM observations WHERE measure_id = 'defra_flytipping.total_incidents' "
+        "AND period_start = DATE '2013-04-01' ORDER BY area_code",
+    ) == [(469.0,), (1293.0,), (517.0,), (341.0,), (498.0,)]
+
+
+def test_a_failed_blocking_check_leaves_the_published_warehouse_exactly_as_it_was(
+    tmp_path: Path, instance: dg.DagsterInstance
+) -> None:
+    raw, wh = tmp_path / "raw", tmp_path / "wh"
+    write_street_file(raw, "2014-01", [street_row(), street_row(lsoa_name="Oxford 001A")])
+    assert refresh(raw, wh, instance).success
+    published = warehouse.published_path(wh)
+    before = hashlib.sha256(published.read_bytes()).hexdigest()
+
+    # A later quarter whose file holds no Oxfordshire rows fails the contract ("at least 1 row").
+    write_street_file(raw, "2014-04", [street_row(month="2014-04", lsoa_name="Wycombe 010B")])
+    result = refresh(raw, wh, instance)
+    assert not result.success
+    failed = [e for e in result.get_asset_check_evaluations() if not e.passed]
+    assert [(e.asset_key.to_user_string(), e.check_name) for e in failed] == [
+        ("staging/police_uk_street", "great_expectations_contract")
+    ]
+    assert "2014-15 Q1" in (failed[0].description or "")
+    assert hashlib.sha256(published.read_bytes()).hexdigest() == before
+    assert (wh / "quarantine" / "police_uk" / "2014-04-01" / "set_aside.parquet").exists()
+    assert not (wh / "staging" / "police_uk" / "2014-04-01").exists()
+    assert query(wh, "SELECT count(*) FROM police_street_crime") == [(2,)]
+
+
+def test_published_file_is_read_only_for_analysts_and_replaced_on_the_next_refresh(
+    tmp_path: Path, instance: dg.DagsterInstance
+) -> None:
+    raw, wh = tmp_path / "raw", tmp_path / "wh"
+    write_street_file(raw, "2014-01", [street_row()])
+    assert refresh(raw, wh, instance).success
+    assert warehouse.published_path(wh).stat().st_mode & 0o777 == 0o444
+    write_street_file(raw, "2014-02", [street_row(month="2014-02")] * 3)
+    assert refresh(raw, wh, instance).success
+    assert query(wh, "SELECT month, count(*) FROM police_street_crime GROUP BY 1 ORDER BY 1") == [
+        (dt.date(2014, 1, 1), 1),
+        (dt.date(2014, 2, 1), 3),
+    ]
+    assert not list((wh / ".build").glob("*.duckdb"))
+
+
+def test_the_command_line_run_works_with_both_folders_anywhere(
+    real_raw_dir: Path, tmp_path: Path
+) -> None:
+    import os
+    import subprocess
+    import sys
+
+    env = {
+        **os.environ,
+        "OSCP_RAW_DIR": str(real_raw_dir),
+        "OSCP_WAREHOUSE_DIR": str(tmp_path / "elsewhere"),
+        "DAGSTER_HOME": str(tmp_path / "dagster_home"),
+    }
+    (tmp_path / "dagster_home").mkdir()
+    (tmp_path / "dagster_home" / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")
+    completed = subprocess.run(
+        [sys.executable, "-m", "oscp_pipeline.cli", "run"],
+        env=env,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert completed.returncode == 0, completed.stdout + completed.stderr
+    assert "police_uk                 3       9,488     9,471         17" in completed.stdout
+    assert f"Warehouse: {tmp_path / 'elsewhere' / 'oscp.duckdb'}" in completed.stdout
+    with duckdb.connect(str(tmp_path / "elsewhere" / "oscp.duckdb"), read_only=True) as c:
+        assert c.sql("SELECT count(*) FROM police_street_crime").fetchall() == [(9471,)]
