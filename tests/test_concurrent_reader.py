@@ -24,7 +24,8 @@ READER = textwrap.dedent(
     print("ready", flush=True)
     while not stop.is_set():
         try:
-            counts.append(connection.sql("SELECT count(*) FROM police_street_crime").fetchall()[0][0])
+            rows = connection.sql("SELECT count(*) FROM police_street_crime").fetchall()
+            counts.append(rows[0][0])
         except Exception as error:
             errors.append(repr(error))
         stop.wait(0.02)

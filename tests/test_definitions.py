@@ -46,7 +46,7 @@ def test_dagster_cli_validates_the_workspace() -> None:
             "validate",
             "-w",
             "workspace.yaml",
-        ],  # fmt: skip
+        ],
         cwd=REPO_DIR,
         capture_output=True,
         text=True,

@@ -73,7 +73,7 @@ def test_identical_asb_rows_are_separate_incidents_but_repeated_crime_ids_are_no
         "Anti-social behaviour": 3,
         "Burglary": 1,
     }
-    kept = [r for r in read.accepted.to_pylist() if r["crime_type"] == "Burglary"][0]
+    kept = next(r for r in read.accepted.to_pylist() if r["crime_type"] == "Burglary")
     assert kept["last_outcome_category"] == "Under investigation"
     assert kept["row_number"] == 5  # header is row 1
     (aside,) = read.set_aside.to_pylist()
