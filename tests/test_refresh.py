@@ -165,3 +165,31 @@ def test_the_command_line_run_works_with_both_folders_anywhere(
     assert f"Warehouse: {tmp_path / 'elsewhere' / 'oscp.duckdb'}" in completed.stdout
     with duckdb.connect(str(tmp_path / "elsewhere" / "oscp.duckdb"), read_only=True) as c:
         assert c.sql("SELECT count(*) FROM police_street_crime").fetchall() == [(9471,)]
+
+
+def test_the_command_line_exits_non_zero_naming_the_failed_check(tmp_path: Path) -> None:
+    import os
+    import subprocess
+    import sys
+
+    raw = tmp_path / "raw"
+    write_street_file(raw, "2014-01", [street_row(lsoa_name="Wycombe 010B")])
+    completed = subprocess.run(
+        [sys.executable, "-m", "oscp_pipeline.cli", "run"],
+        env={
+            **os.environ,
+            "OSCP_RAW_DIR": str(raw),
+            "OSCP_WAREHOUSE_DIR": str(tmp_path / "wh"),
+            "DAGSTER_HOME": "",
+        },
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert completed.returncode == 1
+    assert (
+        "FAILED staging/police_uk_street / great_expectations_contract: 2013-14 Q4: "
+        "8 of 9 expectations passed on 0 rows" in completed.stdout
+    )
+    assert "Refresh FAILED: the published warehouse was left as it was" in completed.stdout
+    assert not (tmp_path / "wh" / "oscp.duckdb").exists()

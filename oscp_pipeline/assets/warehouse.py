@@ -5,7 +5,7 @@ from collections.abc import Iterator
 import dagster as dg
 
 from oscp_pipeline import warehouse
-from oscp_pipeline.assets.common import markdown_preview
+from oscp_pipeline.assets.common import column_schema, markdown_preview
 from oscp_pipeline.assets.ingest import DEFRA_KEY, POLICE_UK_KEY
 from oscp_pipeline.resources import WarehouseStore
 
@@ -66,20 +66,29 @@ def warehouse_and_scorecard(
     target = warehouse.publish(result.candidate, store.path)
     context.log.info(f"Published {target}")
     with warehouse.read_only(store.path) as connection:
-        scorecard = connection.sql("SELECT * FROM scorecard ORDER BY quarter_start DESC")
-        scorecard_preview = markdown_preview(scorecard.limit(10).to_arrow_table(), 10)
+        scorecard = (
+            connection.sql(
+                "SELECT * FROM scorecard WHERE area_type <> 'district' ORDER BY quarter_start DESC"
+            )
+            .limit(10)
+            .to_arrow_table()
+        )
+        observations = connection.sql("SELECT * FROM observations").limit(5).to_arrow_table()
     yield dg.MaterializeResult(
         asset_key=WAREHOUSE_KEY,
         metadata={
             "path": dg.MetadataValue.path(str(target)),
             "table_rows": dg.MetadataValue.json(result.row_counts),
             "dagster/row_count": result.row_counts["observations"],
+            "dagster/column_schema": column_schema(observations.schema),
+            "preview": markdown_preview(observations),
         },
     )
     yield dg.MaterializeResult(
         asset_key=SCORECARD_KEY,
         metadata={
             "dagster/row_count": result.row_counts["scorecard"],
-            "preview": scorecard_preview,
+            "dagster/column_schema": column_schema(scorecard.schema),
+            "preview": markdown_preview(scorecard, 10),
         },
     )
