@@ -78,3 +78,16 @@ def test_the_schedule_requests_one_run_over_every_quarter_present(tmp_path: Path
         }
     )
     assert schedule.evaluate_tick(empty).skip_message
+
+
+def test_the_dg_cli_finds_the_definitions_from_pyproject() -> None:
+    completed = subprocess.run(
+        [str(Path(sys.executable).parent / "dg"), "check", "defs"],
+        cwd=REPO_DIR,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**os.environ, "DAGSTER_HOME": ""},
+    )
+    assert completed.returncode == 0, completed.stderr[-2000:]
+    assert "All definitions loaded successfully" in completed.stdout + completed.stderr

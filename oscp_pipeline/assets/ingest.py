@@ -88,7 +88,9 @@ def stage_audited(
             root, source_id, batch.partition, batch.read, context.run_id, loaded_at
         )
         status = "staged" if batch.passed else "QUARANTINED (failed a check)"
-        context.log.info(f"{source_id} {batch.partition}: {status}; {batch.verdict.summary()}")
+        context.log.info(
+            f"{source_id} {_label(batch.partition)}: {status}; {batch.verdict.summary()}"
+        )
         for warning in batch.read.warnings:
             context.log.warning(warning)
 
