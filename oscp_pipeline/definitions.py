@@ -2,7 +2,7 @@
 
 import dagster as dg
 
-from oscp_pipeline.assets.ingest import defra_flytipping_incidents, police_uk_street
+from oscp_pipeline.assets.ingest import STAGED_ASSETS
 from oscp_pipeline.assets.warehouse import warehouse_and_scorecard
 from oscp_pipeline.partitions import FINANCIAL_QUARTERS
 from oscp_pipeline.refresh import refresh_run_request
@@ -36,7 +36,7 @@ def quarterly_refresh_schedule(
 def build_definitions(resources: dict[str, dg.ConfigurableResource]) -> dg.Definitions:
     """The pipeline's definitions bound to the given ``raw`` and ``store`` resources."""
     return dg.Definitions(
-        assets=[police_uk_street, defra_flytipping_incidents, warehouse_and_scorecard],
+        assets=[*STAGED_ASSETS, warehouse_and_scorecard],
         jobs=[REFRESH_JOB],
         schedules=[quarterly_refresh_schedule],
         resources=resources,

@@ -17,8 +17,13 @@ from oscp_pipeline import periods, quality, staging
 from oscp_pipeline.assets.common import column_schema, counts_by, markdown_preview
 from oscp_pipeline.partitions import FINANCIAL_QUARTERS
 from oscp_pipeline.resources import RawData, WarehouseStore
-from oscp_pipeline.sources import defra_flytipping, police_uk
-from oscp_pipeline.sources.base import FileRead, SourceContract, row_accounting_failures
+from oscp_pipeline.sources import SOURCES, police_uk
+from oscp_pipeline.sources.base import (
+    FileRead,
+    SourceContract,
+    SourceSpec,
+    row_accounting_failures,
+)
 
 CONTRACT_CHECK = "great_expectations_contract"
 ACCOUNTING_CHECK = "row_accounting"
@@ -177,25 +182,42 @@ def police_uk_street(
     yield from stage_audited(context, store, police_uk.SOURCE_ID, batches)
 
 
-DEFRA_KEY = dg.AssetKey(["staging", "defra_flytipping"])
+def staged_key(source_id: str) -> dg.AssetKey:
+    return dg.AssetKey(["staging", source_id])
 
 
-@dg.asset(
-    key=DEFRA_KEY,
-    group_name="defra_flytipping",
-    check_specs=check_specs(DEFRA_KEY),
-    kinds={"parquet", "great_expectations"},
-    description="DEFRA fly-tipping incidents for the Oxfordshire districts, annual by financial "
-    "year, newest release per year, staged as Parquet.",
-)
-def defra_flytipping_incidents(
-    context: dg.AssetExecutionContext, raw: RawData, store: WarehouseStore
-) -> Iterator[dg.MaterializeResult | dg.AssetCheckResult]:
-    files = defra_flytipping.discover_files(raw.path)
-    batches = []
-    if files:
-        read = defra_flytipping.read_defra_files(files, raw.path)
-        batches.append(audit(defra_flytipping.build_contract(), "all", read))
-    else:
-        staging.remove_partition(store.staging_dir, defra_flytipping.SOURCE_ID, "all")
-    yield from stage_audited(context, store, defra_flytipping.SOURCE_ID, batches)
+def whole_source_asset(spec: SourceSpec) -> dg.AssetsDefinition:
+    """The staged asset of a source that is re-read whole on every refresh."""
+    key = staged_key(spec.source_id)
+    read_all = spec.read_all
+    assert read_all is not None
+
+    @dg.asset(
+        key=key,
+        group_name=spec.group,
+        check_specs=check_specs(key),
+        kinds={"parquet", "great_expectations"},
+        description=f"{spec.title}: every delivered file, validated against the source "
+        "contract and staged as Parquet.",
+    )
+    def staged_source(
+        context: dg.AssetExecutionContext, raw: RawData, store: WarehouseStore
+    ) -> Iterator[dg.MaterializeResult | dg.AssetCheckResult]:
+        read = read_all(raw.path)
+        batches = []
+        if read.load_log.num_rows:
+            batches.append(audit(spec.build_contract(), WHOLE_SOURCE, read))
+        else:
+            staging.remove_partition(store.staging_dir, spec.source_id, WHOLE_SOURCE)
+            context.log.info(f"{spec.source_id}: no files under {raw.path / spec.source_id}")
+        yield from stage_audited(context, store, spec.source_id, batches)
+
+    return staged_source
+
+
+WHOLE_SOURCE = "all"
+
+STAGED_ASSETS = [
+    police_uk_street,
+    *(whole_source_asset(spec) for spec in SOURCES if spec.read_all is not None),
+]

@@ -6,7 +6,7 @@ import dagster as dg
 
 from oscp_pipeline import warehouse
 from oscp_pipeline.assets.common import column_schema, markdown_preview
-from oscp_pipeline.assets.ingest import DEFRA_KEY, POLICE_UK_KEY
+from oscp_pipeline.assets.ingest import STAGED_ASSETS
 from oscp_pipeline.resources import WarehouseStore
 
 WAREHOUSE_KEY = dg.AssetKey(["warehouse", "oscp"])
@@ -17,7 +17,7 @@ SCORECARD_KEY = dg.AssetKey(["warehouse", "scorecard"])
     specs=[
         dg.AssetSpec(
             WAREHOUSE_KEY,
-            deps=[POLICE_UK_KEY, DEFRA_KEY],
+            deps=[asset.key for asset in STAGED_ASSETS],
             group_name="warehouse",
             kinds={"duckdb"},
             description="The published analysts' warehouse ($OSCP_WAREHOUSE_DIR/oscp.duckdb): "

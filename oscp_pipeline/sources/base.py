@@ -12,7 +12,8 @@ import csv
 import datetime as dt
 import hashlib
 import io
-from collections.abc import Sequence
+import re
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -313,3 +314,49 @@ def row_accounting_failures(read: FileRead) -> list[dict[str, object]]:
                 }
             )
     return failures
+
+
+def slug(text: str) -> str:
+    """``Criminal damage and arson`` -> ``criminal_damage_and_arson``."""
+    return re.sub(r"[^a-z0-9]+", "_", text.casefold()).strip("_")
+
+
+def measure_row(
+    measure_id: str,
+    source_id: str,
+    name: str,
+    unit: str,
+    period_grain: str,
+    crime_type: str | None = None,
+) -> dict[str, str | None]:
+    """One ``dim_measure`` row."""
+    return {
+        "measure_id": measure_id,
+        "source_id": source_id,
+        "measure_name": name,
+        "unit": unit,
+        "period_grain": period_grain,
+        "crime_type": crime_type,
+    }
+
+
+@dataclass(frozen=True)
+class SourceSpec:
+    """How one source plugs into the pipeline.
+
+    ``read_all`` reads every file of the source under a raw folder (sources small enough to be
+    re-read whole on each refresh); sources partitioned by quarter have their own asset and
+    leave it ``None``. ``record_tables`` name the warehouse tables holding its accepted rows,
+    each with ``source_file`` and ``row_number``. ``reconcile_sql`` returns the rows where the
+    source's observations disagree with its records (none when they agree).
+    """
+
+    source_id: str
+    title: str
+    group: str
+    accepted_schema: pa.Schema
+    record_tables: tuple[str, ...]
+    build_contract: Callable[[], SourceContract]
+    measures: Callable[[], list[dict[str, str | None]]]
+    read_all: Callable[[Path], FileRead] | None = None
+    reconcile_sql: str = ""

@@ -29,8 +29,10 @@ from oscp_pipeline.sources.base import (
     FileRejected,
     RawRecords,
     SourceContract,
+    SourceSpec,
     load_log_row,
     match_header,
+    measure_row,
     read_delimited,
     sha256_of,
 )
@@ -506,3 +508,45 @@ def _load_log(
             )
         )
     return pa.Table.from_pylist(lines, LOAD_LOG_SCHEMA)
+
+
+def measures() -> list[dict[str, str | None]]:
+    return [
+        measure_row(
+            f"{SOURCE_ID}.{name}",
+            SOURCE_ID,
+            f"Fly-tipping: {header} (DEFRA)",
+            "incidents",
+            "financial_year",
+        )
+        for name, header, _ in COUNT_COLUMNS
+    ]
+
+
+def read_all(raw_dir: Path) -> FileRead:
+    return read_defra_files(discover_files(raw_dir), raw_dir)
+
+
+RECONCILE_SQL = """
+SELECT 'defra_flytipping' AS source_id, coalesce(d.period_start, o.period_start) AS period_start,
+       coalesce(d.area_code, o.area_code) AS area_code, sum(d.value) AS records,
+       sum(o.value) AS observations
+FROM defra_flytipping_incidents AS d
+FULL JOIN (SELECT * FROM observations WHERE source_id = 'defra_flytipping') AS o
+    ON o.measure_id = 'defra_flytipping.' || d.measure
+    AND o.area_code = d.area_code AND o.period_start = d.period_start
+GROUP BY ALL
+HAVING coalesce(sum(d.value), 0) <> coalesce(sum(o.value), 0)
+"""
+
+SPEC = SourceSpec(
+    source_id=SOURCE_ID,
+    title="DEFRA fly-tipping incidents reported by local authorities",
+    group="defra_flytipping",
+    accepted_schema=ACCEPTED_SCHEMA,
+    record_tables=("defra_flytipping_incidents",),
+    build_contract=build_contract,
+    measures=measures,
+    read_all=read_all,
+    reconcile_sql=RECONCILE_SQL,
+)

@@ -29,9 +29,12 @@ from oscp_pipeline.sources.base import (
     FileRead,
     FileRejected,
     SourceContract,
+    SourceSpec,
     load_log_row,
+    measure_row,
     read_delimited,
     sha256_of,
+    slug,
 )
 
 SOURCE_ID = "police_uk"
@@ -373,3 +376,56 @@ def _count_by_file(table: pa.Table) -> dict[str, int]:
     return dict(
         zip(counts["source_file"].to_pylist(), counts["row_number_count"].to_pylist(), strict=True)
     )
+
+
+def measures() -> list[dict[str, str | None]]:
+    """Street-level counts: one per harmonised crime type, plus all crime excluding ASB."""
+    rows = [
+        measure_row(
+            "police_uk.all_crime",
+            SOURCE_ID,
+            "All street-level crime (excluding anti-social behaviour)",
+            "crimes",
+            "month",
+        )
+    ]
+    for crime_type in sorted(set(crime_type_map().values())):
+        is_asb = crime_type == "Anti-social behaviour"
+        rows.append(
+            measure_row(
+                f"police_uk.{slug(crime_type)}",
+                SOURCE_ID,
+                crime_type + (" incidents" if is_asb else " (street-level crime)"),
+                "incidents" if is_asb else "crimes",
+                "month",
+                crime_type,
+            )
+        )
+    return rows
+
+
+RECONCILE_SQL = """
+WITH from_records AS (
+    SELECT month AS period_start, district_code AS area_code, count(*) AS n
+    FROM police_street_crime GROUP BY ALL
+),
+from_observations AS (
+    SELECT period_start, area_code, sum(value) AS n FROM observations
+    WHERE source_id = 'police_uk' AND measure_id <> 'police_uk.all_crime'
+    GROUP BY ALL
+)
+SELECT 'police_uk' AS source_id, period_start, area_code, r.n AS records, o.n AS observations
+FROM from_records AS r FULL JOIN from_observations AS o USING (period_start, area_code)
+WHERE coalesce(r.n, 0) <> coalesce(o.n, 0)
+"""
+
+SPEC = SourceSpec(
+    source_id=SOURCE_ID,
+    title="data.police.uk street-level crime and anti-social behaviour",
+    group="police_uk",
+    accepted_schema=ACCEPTED_SCHEMA,
+    record_tables=("police_street_crime",),
+    build_contract=build_contract,
+    measures=measures,
+    reconcile_sql=RECONCILE_SQL,
+)

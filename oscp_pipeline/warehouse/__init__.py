@@ -22,7 +22,7 @@ import pyarrow as pa
 
 from oscp_pipeline import staging
 from oscp_pipeline.reference import load_reference_table
-from oscp_pipeline.sources import STAGED_SOURCES, measure_catalogue
+from oscp_pipeline.sources import SOURCES, measure_catalogue
 from oscp_pipeline.sources.base import LOAD_LOG_SCHEMA, SET_ASIDE_SCHEMA
 
 PUBLISHED_NAME = "oscp.duckdb"
@@ -42,12 +42,15 @@ PUBLISHED_TABLES = (
     "dim_measure",
     "dim_indicator",
     "series_break",
-    "police_street_crime",
-    "defra_flytipping_incidents",
+    *(table for spec in SOURCES for table in spec.record_tables),
     "observations",
     "load_log",
     "set_aside",
     "scorecard",
+)
+
+OBSERVATION_COLUMNS = (
+    "source_id, measure_id, area_code, period_start, period_grain, value, value_status"
 )
 
 
@@ -85,18 +88,18 @@ def sql_literal(text: str) -> str:
 
 def _register_staged(connection: duckdb.DuckDBPyConnection, staging_root: Path) -> None:
     """Expose staged Parquet as tables, empty with the right columns when a source has none."""
-    for source in STAGED_SOURCES:
+    for spec in SOURCES:
         _create_from_parquet(
             connection,
-            f"stg_{source.source_id}_accepted",
-            staging.staged_files(staging_root, source.source_id, "accepted"),
-            source.accepted_schema,
+            f"stg_{spec.source_id}_accepted",
+            staging.staged_files(staging_root, spec.source_id, "accepted"),
+            spec.accepted_schema,
         )
     for part, schema in (("set_aside", SET_ASIDE_SCHEMA), ("load_log", LOAD_LOG_STAGED_SCHEMA)):
         files = [
             path
-            for source in STAGED_SOURCES
-            for path in staging.staged_files(staging_root, source.source_id, part)
+            for spec in SOURCES
+            for path in staging.staged_files(staging_root, spec.source_id, part)
         ]
         _create_from_parquet(connection, f"stg_{part}", files, schema)
 
@@ -128,10 +131,26 @@ def _register_reference(connection: duckdb.DuckDBPyConnection) -> None:
         connection.unregister(f"{name}_arrow")
 
 
-def _model_sql() -> list[tuple[str, str]]:
-    folder = resources.files(__package__).joinpath("sql")
-    names = sorted(p.name for p in folder.iterdir() if p.name.endswith(".sql"))
-    return [(name, folder.joinpath(name).read_text(encoding="utf-8")) for name in names]
+def _sql(relative: str) -> str:
+    return resources.files(__package__).joinpath("sql", relative).read_text(encoding="utf-8")
+
+
+def _run_models(connection: duckdb.DuckDBPyConnection) -> None:
+    """Dimensions, then each source's records and observations, then the marts built on them."""
+    connection.execute(_sql("dimensions.sql"))
+    connection.execute(_sql("common.sql"))
+    for spec in SOURCES:
+        connection.execute(_sql(f"sources/{spec.source_id}.sql"))
+    union = " UNION ALL ".join(
+        f"SELECT {OBSERVATION_COLUMNS} FROM obs_{spec.source_id}" for spec in SOURCES
+    )
+    connection.execute(
+        f"CREATE TABLE observations AS {union} "
+        "ORDER BY source_id, measure_id, area_code, period_start"
+    )
+    marts = resources.files(__package__).joinpath("sql", "marts")
+    for name in sorted(p.name for p in marts.iterdir() if p.name.endswith(".sql")):
+        connection.execute(_sql(f"marts/{name}"))
 
 
 def build(staging_root: Path, warehouse_dir: Path, run_id: str) -> BuildResult:
@@ -144,8 +163,7 @@ def build(staging_root: Path, warehouse_dir: Path, run_id: str) -> BuildResult:
     with duckdb.connect(str(candidate)) as connection:
         _register_reference(connection)
         _register_staged(connection, staging_root)
-        for _name, sql in _model_sql():
-            connection.execute(sql)
+        _run_models(connection)
         invariants = check_invariants(connection)
         row_counts = {
             table: connection.execute(f"SELECT count(*) FROM {table}").fetchall()[0][0]
@@ -174,21 +192,17 @@ def discard(candidate: Path) -> None:
     candidate.with_suffix(".duckdb.wal").unlink(missing_ok=True)
 
 
-INVARIANTS: tuple[tuple[str, str, str], ...] = (
-    (
-        "row_accounting",
-        "For every file, rows read = rows loaded + rows set aside, and the loaded and set-aside "
-        "counts equal the rows actually in the record table and in set_aside.",
-        """
-        WITH loaded AS (
-            SELECT source_file, count(*) AS n FROM police_street_crime GROUP BY ALL
-            UNION ALL
-            SELECT source_file, count(DISTINCT row_number) FROM defra_flytipping_incidents
-            GROUP BY ALL
-        ),
+def _row_accounting_sql() -> str:
+    loaded = " UNION ALL ".join(
+        f"SELECT source_file, count(DISTINCT row_number) AS n FROM {table} GROUP BY ALL"
+        for spec in SOURCES
+        for table in spec.record_tables
+    )
+    return f"""
+        WITH loaded AS (SELECT source_file, sum(n) AS n FROM ({loaded}) GROUP BY ALL),
         aside AS (SELECT source_file, count(*) AS n FROM set_aside GROUP BY ALL)
         SELECT l.source_id, l.source_file, l.rows_read, l.rows_loaded, l.rows_set_aside,
-               coalesce(loaded.n, 0) AS rows_in_record_table,
+               coalesce(loaded.n, 0) AS rows_in_record_tables,
                coalesce(aside.n, 0) AS rows_in_set_aside
         FROM load_log AS l
         LEFT JOIN loaded USING (source_file)
@@ -196,38 +210,27 @@ INVARIANTS: tuple[tuple[str, str, str], ...] = (
         WHERE l.rows_read <> l.rows_loaded + l.rows_set_aside
            OR l.rows_loaded <> coalesce(loaded.n, 0)
            OR l.rows_set_aside <> coalesce(aside.n, 0)
-        """,
+    """
+
+
+def _reconcile_sql() -> str:
+    columns = "source_id, period_start, area_code, records, observations"
+    return " UNION ALL ".join(
+        f"SELECT {columns} FROM ({spec.reconcile_sql})" for spec in SOURCES if spec.reconcile_sql
+    )
+
+
+INVARIANTS: tuple[tuple[str, str, str], ...] = (
+    (
+        "row_accounting",
+        "For every file, rows read = rows loaded + rows set aside, and the loaded and set-aside "
+        "counts equal the rows actually in the record tables and in set_aside.",
+        _row_accounting_sql(),
     ),
     (
         "observations_match_records",
-        "Street-level observations for each month and district add up to the rows of "
-        "police_street_crime; DEFRA observations equal the loaded DEFRA figures.",
-        """
-        WITH from_records AS (
-            SELECT month AS period_start, district_code AS area_code, count(*) AS n
-            FROM police_street_crime GROUP BY ALL
-        ),
-        from_observations AS (
-            SELECT period_start, area_code, sum(value) AS n FROM observations
-            WHERE source_id = 'police_uk' AND measure_id <> 'police_uk.all_crime'
-            GROUP BY ALL
-        )
-        SELECT 'police_uk' AS source_id, period_start, area_code,
-               r.n AS records, o.n AS observations
-        FROM from_records AS r FULL JOIN from_observations AS o USING (period_start, area_code)
-        WHERE coalesce(r.n, 0) <> coalesce(o.n, 0)
-        UNION ALL
-        SELECT 'defra_flytipping', coalesce(d.period_start, o.period_start),
-               coalesce(d.area_code, o.area_code), sum(d.value), sum(o.value)
-        FROM defra_flytipping_incidents AS d
-        FULL JOIN observations AS o
-            ON o.source_id = 'defra_flytipping'
-            AND o.measure_id = 'defra_flytipping.' || d.measure
-            AND o.area_code = d.area_code AND o.period_start = d.period_start
-        WHERE coalesce(d.measure, '') <> '' OR o.source_id = 'defra_flytipping'
-        GROUP BY ALL
-        HAVING coalesce(sum(d.value), 0) <> coalesce(sum(o.value), 0)
-        """,
+        "Each source's observations add up to the records they were counted from.",
+        _reconcile_sql(),
     ),
     (
         "observation_keys_unique",

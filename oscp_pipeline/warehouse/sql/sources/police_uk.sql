@@ -1,17 +1,23 @@
--- The canonical long fact: one value per source, measure, area and period.
--- Street-level counts are zero-filled for every district in every month whose file was loaded:
+-- data.police.uk street-level crime: the record table, and monthly counts per district.
+-- Counts are zero-filled for every district in every month whose file was loaded:
 -- a month with a file and no burglaries in West Oxfordshire is a 0, not a gap.
 
-CREATE TABLE observations AS
+CREATE TABLE police_street_crime AS
+SELECT month, crime_id, crime_type, crime_type_published, lsoa_code, lsoa_name, district_code,
+       location, last_outcome_category, longitude, latitude, reported_by, source_file, row_number
+FROM stg_police_uk_accepted
+ORDER BY month, source_file, row_number;
+
+CREATE TEMP TABLE obs_police_uk AS
 WITH police_months AS (
     SELECT DISTINCT period_start AS month
-    FROM load_log
+    FROM stg_load_log
     WHERE source_id = 'police_uk' AND status = 'loaded'
 ),
 police_measures AS (
     SELECT measure_id, crime_type
     FROM dim_measure
-    WHERE source_id = 'police_uk'
+    WHERE source_id = 'police_uk' AND crime_type IS NOT NULL
 ),
 police_counts AS (
     SELECT month, district_code, crime_type, count(*) AS n
@@ -25,7 +31,6 @@ police_by_type AS (
     CROSS JOIN police_measures AS m
     LEFT JOIN police_counts AS c
         ON c.month = pm.month AND c.district_code = d.area_code AND c.crime_type = m.crime_type
-    WHERE m.crime_type IS NOT NULL
 ),
 police_all_crime AS (
     SELECT 'police_uk.all_crime' AS measure_id, area_code, month, sum(value) AS value
@@ -35,9 +40,4 @@ police_all_crime AS (
 )
 SELECT 'police_uk' AS source_id, measure_id, area_code, month AS period_start,
        'month' AS period_grain, value::DOUBLE AS value, 'reported' AS value_status
-FROM (SELECT * FROM police_by_type UNION ALL SELECT * FROM police_all_crime)
-UNION ALL
-SELECT 'defra_flytipping', 'defra_flytipping.' || measure, area_code, period_start,
-       'financial_year', value, value_status
-FROM defra_flytipping_incidents
-ORDER BY source_id, measure_id, area_code, period_start;
+FROM (SELECT * FROM police_by_type UNION ALL SELECT * FROM police_all_crime);
