@@ -4,12 +4,17 @@ from __future__ import annotations
 
 from collections import Counter
 
-from oscp_pipeline.reference import districts, load_reference_table
+from oscp_pipeline.reference import districts, load_reference_table, resolve_area
 
 
 def test_areas_are_five_districts_in_four_csps_in_one_county() -> None:
     areas = load_reference_table("areas").to_pylist()
-    assert Counter(a["area_type"] for a in areas) == {"district": 5, "csp": 4, "county": 1}
+    assert Counter(a["area_type"] for a in areas) == {
+        "district": 5,
+        "csp": 4,
+        "county": 1,
+        "unallocated": 1,
+    }
     assert districts() == {
         "Cherwell": "E07000177",
         "Oxford": "E07000178",
@@ -21,6 +26,13 @@ def test_areas_are_five_districts_in_four_csps_in_one_county() -> None:
     assert csp_of["South Oxfordshire"] == csp_of["Vale of White Horse"] == "OSCP-SOUTHVALE"
     assert len(set(csp_of.values())) == 4
     assert {a["county_code"] for a in areas if a["area_type"] != "county"} == {"E10000025"}
+
+
+def test_partner_area_names_resolve_through_aliases_never_by_guessing() -> None:
+    assert resolve_area("  vale ") == "E07000180"
+    assert resolve_area("Oxford City Council") == "E07000178"
+    assert resolve_area("Oxfordshire (district unknown)") == "OSCP-UNALLOCATED"
+    assert resolve_area("Aylesbury Vale") is None
 
 
 def test_every_district_has_a_population_for_every_year_with_its_source() -> None:

@@ -48,6 +48,7 @@ REFERENCE_TABLE_TYPES: dict[str, dict[str, pa.DataType]] = {
         "unit": pa.string(),
         "owner": pa.string(),
     },
+    "area_aliases": {"alias": pa.string(), "area_code": pa.string()},
     "series_breaks": {
         "source_id": pa.string(),
         "measure_id": pa.string(),
@@ -80,3 +81,18 @@ def crime_type_map() -> dict[str, str]:
     """Published data.police.uk crime type -> harmonised (post-May-2013) crime type."""
     rows = load_reference_table("crime_types").to_pylist()
     return {row["crime_type_published"]: row["crime_type"] for row in rows}
+
+
+def resolve_area(name: str) -> str | None:
+    """The ``area_code`` a partner's area name refers to (case and spacing ignored), or None.
+
+    Names are matched through ``area_aliases.csv``, never guessed: a new spelling is added there.
+    """
+    key = " ".join(name.split()).casefold()
+    return _area_aliases().get(key)
+
+
+@cache
+def _area_aliases() -> dict[str, str]:
+    rows = load_reference_table("area_aliases").to_pylist()
+    return {" ".join(r["alias"].split()).casefold(): r["area_code"] for r in rows}

@@ -360,3 +360,116 @@ class SourceSpec:
     measures: Callable[[], list[dict[str, str | None]]]
     read_all: Callable[[Path], FileRead] | None = None
     reconcile_sql: str = ""
+
+
+def parse_date(text: str, formats: Sequence[str]) -> tuple[dt.date | None, str | None]:
+    """A date in one of the formats a contract declares, or the reason it cannot be read.
+
+    Never a guess: a value that fits none of the declared formats is an error, and so is one
+    that two declared formats read as different dates (``03/04/2014`` under both day-first and
+    month-first), because either reading could be wrong.
+    """
+    value = text.strip()
+    if not value:
+        return None, "date is blank"
+    readings = set()
+    for date_format in formats:
+        try:
+            readings.add(dt.datetime.strptime(value, date_format).date())
+        except ValueError:
+            continue
+    if not readings:
+        return None, f"'{value}' is not a date in the declared format(s) {', '.join(formats)}"
+    if len(readings) > 1:
+        options = " or ".join(sorted(d.isoformat() for d in readings))
+        return None, f"'{value}' is ambiguous: it could be {options}"
+    return readings.pop(), None
+
+
+def cell_text(value: object) -> str:
+    """A spreadsheet cell as text: whole numbers without ``.0``, dates as ISO ``YYYY-MM-DD``."""
+    if value is None:
+        return ""
+    if isinstance(value, dt.datetime):
+        return value.date().isoformat()
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value).strip()
+
+
+def read_xlsx_rows(path: Path, source_file: str, sheet: str | None) -> tuple[str, list[list[str]]]:
+    """Every row of one sheet as text, with the sheet's real name.
+
+    ``sheet`` is matched ignoring case and spaces; ``None`` takes the first sheet.
+    """
+    from openpyxl import load_workbook
+
+    try:
+        workbook = load_workbook(path, read_only=True, data_only=True)
+    except Exception as error:  # openpyxl raises many types for a damaged workbook
+        raise FileRejected(source_file, f"not readable as an XLSX workbook: {error}") from error
+    try:
+        names = workbook.sheetnames
+        if sheet is None:
+            name = names[0]
+        else:
+            name = next((n for n in names if normalise_header(n) == normalise_header(sheet)), "")
+            if not name:
+                raise FileRejected(
+                    source_file, f"no sheet named {sheet!r}; the workbook has {names}"
+                )
+        rows = [[cell_text(v) for v in row] for row in workbook[name].iter_rows(values_only=True)]
+    finally:
+        workbook.close()
+    return name, rows
+
+
+def find_header_row(
+    rows: list[list[str]], markers: Sequence[str], source_file: str, sheet: str, search: int = 50
+) -> int:
+    """Index of the first row holding every marker header, below any title or banner rows."""
+    wanted = {normalise_header(marker) for marker in markers}
+    for index, row in enumerate(rows[:search]):
+        if wanted <= {normalise_header(cell) for cell in row}:
+            return index
+    raise FileRejected(
+        source_file,
+        f"sheet {sheet!r}: no header row with {', '.join(repr(m) for m in markers)} "
+        f"in the first {search} rows",
+    )
+
+
+def read_xlsx_table(
+    path: Path,
+    columns: Sequence[Column],
+    source_file: str,
+    sheet: str | None = None,
+    markers: Sequence[str] | None = None,
+) -> RawRecords:
+    """A worksheet table as text columns named by the contract, with Excel's row numbers."""
+    name, rows = read_xlsx_rows(path, source_file, sheet)
+    required = [c.header for c in columns if c.required]
+    header_index = find_header_row(rows, markers or required, source_file, name)
+    header = rows[header_index]
+    header_map, unknown = match_header(header, columns, source_file)
+    data: dict[str, list[str]] = {column: [] for column in header_map.values()}
+    numbers: list[int] = []
+    for number, row in enumerate(rows[header_index + 1 :], start=header_index + 2):
+        if not any(row):
+            continue
+        numbers.append(number)
+        for position, title in enumerate(header):
+            if title in header_map:
+                data[header_map[title]].append(row[position] if position < len(row) else "")
+    table = pa.table(
+        {
+            **{k: pa.array(v, pa.string()) for k, v in data.items()},
+            "row_number": pa.array(numbers, pa.int64()),
+        }
+    )
+    for column in columns:
+        if column.name not in table.column_names:
+            table = table.append_column(column.name, pa.nulls(table.num_rows, pa.string()))
+    return RawRecords(table, [], header_map, unknown, "xlsx")

@@ -16,7 +16,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pyarrow as pa
-from openpyxl import load_workbook
 
 from oscp_pipeline import periods
 from oscp_pipeline.reference import districts
@@ -31,14 +30,15 @@ from oscp_pipeline.sources.base import (
     SourceContract,
     SourceSpec,
     load_log_row,
-    match_header,
     measure_row,
     read_delimited,
+    read_xlsx_table,
     sha256_of,
 )
 
 SOURCE_ID = "defra_flytipping"
 SHEET_NAME = "LA_incidents"
+HEADER_MARKERS = ("ONS Code", "Total Incidents")
 NOT_AVAILABLE = ":"
 
 IDENTIFYING_COLUMNS = (
@@ -191,70 +191,10 @@ def discover_files(raw_dir: Path) -> list[Path]:
     return sorted(p for p in folder.iterdir() if p.suffix.lower() in {".csv", ".xlsx"})
 
 
-def _cell_text(value: object) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value).strip()
-
-
-def read_xlsx_sheet(path: Path, source_file: str) -> RawRecords:
-    """Read sheet ``LA_incidents`` as text, finding the header below any banner rows.
-
-    Row numbers are the workbook's own, as an analyst sees them in Excel.
-    """
-    try:
-        workbook = load_workbook(path, read_only=True, data_only=True)
-    except Exception as error:  # openpyxl raises many types for a damaged workbook
-        raise FileRejected(source_file, f"not readable as an XLSX workbook: {error}") from error
-    try:
-        sheet_name = next(
-            (name for name in workbook.sheetnames if name.strip().casefold() == "la_incidents"),
-            None,
-        )
-        if sheet_name is None:
-            raise FileRejected(
-                source_file,
-                f"no sheet named {SHEET_NAME!r}; the workbook has {workbook.sheetnames}",
-            )
-        rows = list(workbook[sheet_name].iter_rows(values_only=True))
-    finally:
-        workbook.close()
-    header_index = next(
-        (
-            index
-            for index, row in enumerate(rows[:50])
-            if {"ons code", "total incidents"} <= {_cell_text(v).casefold() for v in row}
-        ),
-        None,
-    )
-    if header_index is None:
-        raise FileRejected(
-            source_file,
-            f"sheet {sheet_name!r}: no header row with 'ONS Code' and 'Total Incidents' "
-            "in the first 50 rows",
-        )
-    header = [_cell_text(value) for value in rows[header_index]]
-    header_map, unknown = match_header(header, COLUMNS, source_file)
-    data: dict[str, list[str]] = {name: [] for name in header_map.values()}
-    numbers: list[int] = []
-    for offset, row in enumerate(rows[header_index + 1 :], start=header_index + 2):
-        texts = [_cell_text(value) for value in row]
-        if not any(texts):
-            continue
-        numbers.append(offset)
-        for position, title in enumerate(header):
-            if title in header_map:
-                data[header_map[title]].append(texts[position] if position < len(texts) else "")
-    table = pa.table({**data, "row_number": pa.array(numbers, pa.int64())})
-    return RawRecords(table, [], header_map, unknown, "xlsx")
-
-
 def read_file(path: Path, source_file: str) -> RawRecords:
     """Read a DEFRA table in either published form."""
     if path.suffix.lower() == ".xlsx":
-        return read_xlsx_sheet(path, source_file)
+        return read_xlsx_table(path, COLUMNS, source_file, SHEET_NAME, HEADER_MARKERS)
     return read_delimited(path, COLUMNS, source_file)
 
 

@@ -253,7 +253,8 @@ INVARIANTS: tuple[tuple[str, str, str], ...] = (
     ),
     (
         "county_equals_sum_of_districts",
-        "In the scorecard, each county and CSP value equals the sum of its districts.",
+        "In the scorecard, each CSP equals the sum of its districts, and the county the sum of its "
+        "districts and of counts whose district is not known.",
         """
         WITH parts AS (
             SELECT s.indicator_id, s.quarter_start, a.csp_code AS parent, sum(s.value) AS total
@@ -262,7 +263,7 @@ INVARIANTS: tuple[tuple[str, str, str], ...] = (
             UNION ALL
             SELECT s.indicator_id, s.quarter_start, a.county_code, sum(s.value)
             FROM scorecard AS s JOIN dim_area AS a USING (area_code)
-            WHERE s.area_type = 'district' GROUP BY ALL
+            WHERE s.area_type IN ('district', 'unallocated') GROUP BY ALL
         )
         SELECT s.indicator_id, s.area_code, s.quarter_start, s.value, p.total
         FROM scorecard AS s

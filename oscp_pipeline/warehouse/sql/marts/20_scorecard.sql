@@ -26,6 +26,7 @@ all_levels AS (
     UNION ALL
     SELECT c.indicator_id, c.measure_id, a.csp_code, c.quarter_start, sum(c.value)
     FROM complete AS c JOIN dim_area AS a USING (area_code)
+    WHERE a.csp_code IS NOT NULL
     GROUP BY ALL
     UNION ALL
     SELECT c.indicator_id, c.measure_id, a.county_code, c.quarter_start, sum(c.value)

@@ -1,0 +1,44 @@
+"""Helpers every reader shares: strict dates and spreadsheet tables below title rows."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pytest
+from openpyxl import Workbook
+
+from oscp_pipeline.sources.base import Column, FileRejected, parse_date, read_xlsx_table
+
+
+def test_dates_are_read_only_in_declared_formats() -> None:
+    assert parse_date("2014-03-31", ["%Y-%m-%d"]) == (dt.date(2014, 3, 31), None)
+    assert parse_date("31/03/2014", ["%d/%m/%Y", "%m/%d/%Y"]) == (dt.date(2014, 3, 31), None)
+    date, error = parse_date("31/03/2014", ["%Y-%m-%d"])
+    assert date is None
+    assert error == "'31/03/2014' is not a date in the declared format(s) %Y-%m-%d"
+    date, error = parse_date("03/04/2014", ["%d/%m/%Y", "%m/%d/%Y"])
+    assert date is None
+    assert error == "'03/04/2014' is ambiguous: it could be 2014-03-04 or 2014-04-03"
+    assert parse_date("  ", ["%Y-%m-%d"]) == (None, "date is blank")
+
+
+def test_a_sheet_below_title_rows_is_read_with_excel_row_numbers(tmp_path: Path) -> None:
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.title = "Data"
+    sheet.append(["Noise complaints, Q1"])
+    sheet.append([])
+    sheet.append(["date received", "CATEGORY "])
+    sheet.append([dt.datetime(2013, 4, 2), "Music"])
+    sheet.append([])
+    sheet.append(["03/04/2013", "Dog barking"])
+    workbook.save(tmp_path / "t.xlsx")
+    columns = [Column("date", "Date Received", ""), Column("category", "Category", "")]
+    records = read_xlsx_table(tmp_path / "t.xlsx", columns, "t.xlsx", sheet="data")
+    assert records.table.to_pylist() == [
+        {"date": "2013-04-02", "category": "Music", "row_number": 4},
+        {"date": "03/04/2013", "category": "Dog barking", "row_number": 6},
+    ]
+    with pytest.raises(FileRejected, match="no sheet named 'Complaints'; the workbook has"):
+        read_xlsx_table(tmp_path / "t.xlsx", columns, "t.xlsx", sheet="Complaints")
