@@ -90,14 +90,17 @@ def _report(result: dg.ExecuteInProcessResult, store: object) -> int:
 
     assert isinstance(store, WarehouseStore)
     evaluations = result.get_asset_check_evaluations()
-    failed = [e for e in evaluations if not e.passed]
-    print(f"\nChecks: {len(evaluations) - len(failed)} passed, {len(failed)} failed")
-    for evaluation in failed:
-        description = evaluation.description or ""
-        print(
-            f"  FAILED {evaluation.asset_key.to_user_string()} / {evaluation.check_name}: "
-            f"{description[:500]}"
-        )
+    failed = [e for e in evaluations if not e.passed and e.severity == dg.AssetCheckSeverity.ERROR]
+    warned = [e for e in evaluations if not e.passed and e.severity == dg.AssetCheckSeverity.WARN]
+    passed = len(evaluations) - len(failed) - len(warned)
+    print(f"\nChecks: {passed} passed, {len(failed)} failed, {len(warned)} warning(s)")
+    for label, group in (("FAILED", failed), ("WARNING", warned)):
+        for evaluation in group:
+            description = evaluation.description or ""
+            print(
+                f"  {label} {evaluation.asset_key.to_user_string()} / {evaluation.check_name}: "
+                f"{description[:500]}"
+            )
     published = warehouse.published_path(store.path)
     if published.exists():
         with warehouse.read_only(store.path) as connection:

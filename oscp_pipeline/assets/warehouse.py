@@ -35,6 +35,10 @@ SCORECARD_KEY = dg.AssetKey(["warehouse", "scorecard"])
     check_specs=[
         dg.AssetCheckSpec(name, asset=WAREHOUSE_KEY, blocking=True, description=description)
         for name, description, _ in warehouse.INVARIANTS
+    ]
+    + [
+        dg.AssetCheckSpec(name, asset=WAREHOUSE_KEY, blocking=False, description=description)
+        for name, description, _ in warehouse.warning_checks()
     ],
 )
 def warehouse_and_scorecard(
@@ -47,7 +51,9 @@ def warehouse_and_scorecard(
             asset_key=WAREHOUSE_KEY,
             check_name=invariant.name,
             passed=invariant.passed,
-            severity=dg.AssetCheckSeverity.ERROR,
+            severity=dg.AssetCheckSeverity.ERROR
+            if invariant.blocking
+            else dg.AssetCheckSeverity.WARN,
             description=invariant.description,
             metadata={
                 "rows_breaking_it": len(invariant.failures),
@@ -58,7 +64,7 @@ def warehouse_and_scorecard(
         )
     if not result.passed:
         warehouse.discard(result.candidate)
-        failed = [i.name for i in result.invariants if not i.passed]
+        failed = [i.name for i in result.invariants if i.blocking and not i.passed]
         raise dg.Failure(
             description=f"Warehouse invariant(s) failed: {', '.join(failed)}. The published "
             "warehouse was left unchanged.",

@@ -349,6 +349,8 @@ class SourceSpec:
     leave it ``None``. ``record_tables`` name the warehouse tables holding its accepted rows,
     each with ``source_file`` and ``row_number``. ``reconcile_sql`` returns the rows where the
     source's observations disagree with its records (none when they agree).
+    ``warning_checks`` are (name, description, query) checks on the built warehouse that warn
+    in the UI without blocking the publish; the query returns the rows to look at.
     """
 
     source_id: str
@@ -360,6 +362,7 @@ class SourceSpec:
     measures: Callable[[], list[dict[str, str | None]]]
     read_all: Callable[[Path], FileRead] | None = None
     reconcile_sql: str = ""
+    warning_checks: tuple[tuple[str, str, str], ...] = ()
 
 
 def parse_date(text: str, formats: Sequence[str]) -> tuple[dt.date | None, str | None]:

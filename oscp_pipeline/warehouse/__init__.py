@@ -62,6 +62,7 @@ class InvariantResult:
     description: str
     passed: bool
     failures: list[dict[str, Any]] = field(default_factory=list)
+    blocking: bool = True
 
 
 @dataclass
@@ -74,7 +75,8 @@ class BuildResult:
 
     @property
     def passed(self) -> bool:
-        return all(result.passed for result in self.invariants)
+        """True when every blocking invariant holds; warnings never stop a publish."""
+        return all(result.passed for result in self.invariants if result.blocking)
 
 
 def published_path(warehouse_dir: Path) -> Path:
@@ -276,14 +278,20 @@ INVARIANTS: tuple[tuple[str, str, str], ...] = (
 )
 
 
+def warning_checks() -> list[tuple[str, str, str]]:
+    """Checks sources declare that inform but do not block (e.g. agreement between sources)."""
+    return [check for spec in SOURCES for check in spec.warning_checks]
+
+
 def check_invariants(connection: duckdb.DuckDBPyConnection) -> list[InvariantResult]:
-    """Run every invariant; each query returns the rows that break it (none when it holds)."""
+    """Run every invariant and warning check; each query returns the rows that break it."""
     results = []
-    for name, description, query in INVARIANTS:
+    checks = [(*check, True) for check in INVARIANTS] + [(*c, False) for c in warning_checks()]
+    for name, description, query, blocking in checks:
         relation = connection.sql(query)
         columns = relation.columns
-        failures = [dict(zip(columns, row, strict=True)) for row in relation.limit(20).fetchall()]
-        results.append(InvariantResult(name, description, not failures, failures))
+        failures = [dict(zip(columns, row, strict=True)) for row in relation.limit(50).fetchall()]
+        results.append(InvariantResult(name, description, not failures, failures, blocking))
     return results
 
 
