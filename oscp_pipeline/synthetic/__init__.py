@@ -20,7 +20,7 @@ gives byte-identical files)::
 from __future__ import annotations
 
 import shutil
-from dataclasses import dataclass
+from collections.abc import Callable
 from pathlib import Path
 
 from oscp_pipeline.synthetic import defra_flytipping, police_uk
@@ -28,28 +28,34 @@ from oscp_pipeline.synthetic.geography import build_geography
 
 DEFAULT_SEED = 20140331
 DEFAULT_OUT = Path("data/raw")
-OWNED_FOLDERS = ("police_uk", "defra_flytipping")
 
 
-@dataclass(frozen=True)
-class GenerationResult:
-    """Summaries of everything one run wrote."""
-
-    police_uk: list[police_uk.FileSummary]
-    defra_flytipping: list[defra_flytipping.ReleaseSummary]
+def _police_uk(out_dir: Path, seed: int) -> str:
+    summaries = police_uk.generate(out_dir, seed, build_geography(seed))
+    return f"{len(summaries)} files, {sum(s.rows for s in summaries)} rows"
 
 
-def generate_all(out_dir: Path = DEFAULT_OUT, seed: int = DEFAULT_SEED) -> GenerationResult:
-    """Clear the generated subfolders of ``out_dir`` and write every synthetic file again."""
-    for name in OWNED_FOLDERS:
-        folder = out_dir / name
-        if folder.exists():
-            shutil.rmtree(folder)
-    geography = build_geography(seed)
-    return GenerationResult(
-        police_uk.generate(out_dir, seed, geography),
-        defra_flytipping.generate(out_dir, seed),
-    )
+def _defra_flytipping(out_dir: Path, seed: int) -> str:
+    summaries = defra_flytipping.generate(out_dir, seed)
+    return f"{len(summaries)} files, {sum(s.data_rows for s in summaries)} rows"
 
 
-__all__ = ["DEFAULT_OUT", "DEFAULT_SEED", "GenerationResult", "generate_all"]
+# One entry per source folder: (folder under the raw directory, generator returning a summary).
+# Each generator writes only its own folder, which is cleared first.
+GENERATORS: tuple[tuple[str, Callable[[Path, int], str]], ...] = (
+    ("police_uk", _police_uk),
+    ("defra_flytipping", _defra_flytipping),
+)
+
+
+def generate_all(out_dir: Path = DEFAULT_OUT, seed: int = DEFAULT_SEED) -> dict[str, str]:
+    """Clear each generated subfolder of ``out_dir`` and write it again; summaries by folder."""
+    summaries = {}
+    for folder, generate in GENERATORS:
+        if (out_dir / folder).exists():
+            shutil.rmtree(out_dir / folder)
+        summaries[folder] = generate(out_dir, seed)
+    return summaries
+
+
+__all__ = ["DEFAULT_OUT", "DEFAULT_SEED", "GENERATORS", "generate_all"]

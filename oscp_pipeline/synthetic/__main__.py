@@ -24,11 +24,8 @@ def main(argv: list[str] | None = None) -> int:
         "--seed", type=int, default=DEFAULT_SEED, help=f"random seed (default: {DEFAULT_SEED})"
     )
     args = parser.parse_args(argv)
-    result = generate_all(args.out, args.seed)
-    street_rows = sum(summary.rows for summary in result.police_uk)
-    print(f"police_uk: {len(result.police_uk)} files, {street_rows} rows")
-    defra_rows = sum(summary.data_rows for summary in result.defra_flytipping)
-    print(f"defra_flytipping: {len(result.defra_flytipping)} files, {defra_rows} rows")
+    for folder, summary in generate_all(args.out, args.seed).items():
+        print(f"{folder}: {summary}")
     return 0
 
 
