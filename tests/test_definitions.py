@@ -12,6 +12,7 @@ from conftest import REPO_DIR, street_row, write_street_file
 
 from oscp_pipeline.definitions import build_definitions, defs, quarterly_refresh_schedule
 from oscp_pipeline.resources import RawData, WarehouseStore
+from oscp_pipeline.sources import SOURCES
 
 
 def test_definitions_hold_grouped_assets_with_blocking_checks_and_a_partitioned_job() -> None:
@@ -20,12 +21,14 @@ def test_definitions_hold_grouped_assets_with_blocking_checks_and_a_partitioned_
         key.to_user_string(): repository.asset_graph.get(key).group_name
         for key in repository.asset_graph.get_all_asset_keys()
     }
-    assert groups == {
+    expected = {
         "staging/police_uk_street": "police_uk",
-        "staging/defra_flytipping": "defra_flytipping",
         "warehouse/oscp": "warehouse",
         "warehouse/scorecard": "warehouse",
     }
+    expected.update({f"staging/{spec.source_id}": spec.group for spec in SOURCES if spec.read_all})
+    assert groups == expected
+    assert {"staging/defra_flytipping", "staging/home_office_prc"} <= set(groups)
     check_keys = {
         (key.asset_key.to_user_string(), key.name)
         for key in repository.asset_graph.asset_check_keys

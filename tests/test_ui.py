@@ -16,6 +16,8 @@ import pytest
 from conftest import REPO_DIR, street_row, write_street_file
 from test_refresh import refresh
 
+from oscp_pipeline.sources import SOURCES
+
 QUERY = """
 { assetNodes {
     assetKey { path }
@@ -93,9 +95,9 @@ def test_the_ui_lists_each_source_with_its_checks_and_the_recorded_run(
     by_key = {"/".join(node["assetKey"]["path"]): node for node in nodes}
     assert set(by_key) == {
         "staging/police_uk_street",
-        "staging/defra_flytipping",
         "warehouse/oscp",
         "warehouse/scorecard",
+        *(f"staging/{spec.source_id}" for spec in SOURCES if spec.read_all),
     }
     police = by_key["staging/police_uk_street"]
     assert police["groupName"] == "police_uk"

@@ -48,6 +48,11 @@ REFERENCE_TABLE_TYPES: dict[str, dict[str, pa.DataType]] = {
         "unit": pa.string(),
         "owner": pa.string(),
     },
+    "offence_groups": {
+        "measure": pa.string(),
+        "offence_code": pa.string(),
+        "offence_description": pa.string(),
+    },
     "area_aliases": {"alias": pa.string(), "area_code": pa.string()},
     "series_breaks": {
         "source_id": pa.string(),

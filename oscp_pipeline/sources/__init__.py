@@ -8,12 +8,13 @@ warehouse and the data-sharing specification follow from the registry.
 
 from __future__ import annotations
 
-from oscp_pipeline.sources import defra_flytipping, police_uk
+from oscp_pipeline.sources import defra_flytipping, home_office_prc, police_uk
 from oscp_pipeline.sources.base import SourceSpec
 
 SOURCES: tuple[SourceSpec, ...] = (
     police_uk.SPEC,
     defra_flytipping.SPEC,
+    home_office_prc.SPEC,
 )
 
 

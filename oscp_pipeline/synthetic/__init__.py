@@ -23,7 +23,7 @@ import shutil
 from collections.abc import Callable
 from pathlib import Path
 
-from oscp_pipeline.synthetic import defra_flytipping, police_uk
+from oscp_pipeline.synthetic import defra_flytipping, home_office_prc, police_uk
 from oscp_pipeline.synthetic.geography import build_geography
 
 DEFAULT_SEED = 20140331
@@ -45,6 +45,7 @@ def _defra_flytipping(out_dir: Path, seed: int) -> str:
 GENERATORS: tuple[tuple[str, Callable[[Path, int], str]], ...] = (
     ("police_uk", _police_uk),
     ("defra_flytipping", _defra_flytipping),
+    (home_office_prc.FOLDER, home_office_prc.generate),
 )
 
 

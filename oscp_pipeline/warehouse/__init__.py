@@ -125,6 +125,7 @@ def _register_reference(connection: duckdb.DuckDBPyConnection) -> None:
         "ref_crime_types": load_reference_table("crime_types"),
         "ref_series_breaks": load_reference_table("series_breaks"),
         "ref_indicators": load_reference_table("indicators"),
+        "ref_offence_groups": load_reference_table("offence_groups"),
         "ref_measures": pa.Table.from_pylist(measure_catalogue()),
     }
     for name, table in tables.items():

@@ -1,0 +1,367 @@
+"""Home Office police recorded crime by Community Safety Partnership (open data tables).
+
+Quarterly counts by CSP and Home Office offence code, including the offences data.police.uk does
+not separate: distraction burglary (28C, 28D), burglary in a dwelling, vehicle offences, public
+order offences, violence with injury. The ONS lists South Oxfordshire and Vale of White Horse as
+separate CSPs; the partnership reports them as one, South and Vale, so each row is assigned to
+the OSCP CSP of its district and the two are added together. Counts can be negative
+(adjustments to earlier quarters): they are loaded as published and flagged.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+from pathlib import Path
+
+import pyarrow as pa
+
+from oscp_pipeline import periods
+from oscp_pipeline.reference import load_reference_table, resolve_area
+from oscp_pipeline.sources.base import (
+    LOAD_LOG_SCHEMA,
+    SET_ASIDE_SCHEMA,
+    Column,
+    Expectation,
+    FileRead,
+    FileRejected,
+    SourceContract,
+    SourceSpec,
+    load_log_row,
+    measure_row,
+    read_delimited,
+    sha256_of,
+)
+
+SOURCE_ID = "home_office_prc"
+ALL_RECORDED_CRIME = "all_recorded_crime"
+
+COLUMNS = (
+    Column("financial_year", "Financial Year", "Financial year, 2013/14 or 2013-14"),
+    Column("financial_quarter", "Financial Quarter", "Quarter 1-4 (1 = April-June)"),
+    Column("force_name", "Force Name", "Police force", required=False),
+    Column("csp_name", "CSP Name", "Community Safety Partnership as named by the ONS"),
+    Column("offence_description", "Offence Description", "Home Office offence name"),
+    Column(
+        "offence_group",
+        "Offence Group",
+        "Offence group (labels drift between releases)",
+        required=False,
+    ),
+    Column("offence_subgroup", "Offence Subgroup", "Offence subgroup", required=False),
+    Column("offence_code", "Offence Code", "Home Office offence code, e.g. 28C"),
+    Column("number_of_offences", "Number of Offences", "Count; negative for adjustments"),
+)
+
+ACCEPTED_SCHEMA = pa.schema(
+    [
+        ("financial_year", pa.string()),
+        ("quarter_start", pa.date32()),
+        ("area_code", pa.string()),
+        ("district_code", pa.string()),
+        ("csp_name_published", pa.string()),
+        ("offence_code", pa.string()),
+        ("offence_description", pa.string()),
+        ("offence_group", pa.string()),
+        ("offence_subgroup", pa.string()),
+        ("number_of_offences", pa.int64()),
+        ("is_adjustment", pa.bool_()),
+        ("source_file", pa.string()),
+        ("row_number", pa.int64()),
+    ]
+)
+
+_YEAR = re.compile(r"^(\d{4})[/-](\d{2})$")
+_COUNT = re.compile(r"^-?\d+$")
+
+
+def build_contract() -> SourceContract:
+    """The Home Office CSP table contract."""
+    csp_codes = sorted(
+        {r["csp_code"] for r in load_reference_table("areas").to_pylist() if r["csp_code"]}
+    )
+    return SourceContract(
+        source_id=SOURCE_ID,
+        title="Home Office police recorded crime by Community Safety Partnership",
+        publisher="Home Office / Office for National Statistics (Open Government Licence v3.0)",
+        file_pattern="home_office_prc/*.csv",
+        columns=COLUMNS,
+        row_rules=(
+            "Financial Year is written 2013/14 or 2013-14; Financial Quarter is 1 to 4.",
+            "CSPs outside Oxfordshire are set aside as outside area.",
+            "South Oxfordshire and Vale of White Horse are added together as South and Vale.",
+            "Number of Offences is a whole number; negative adjustments are kept and flagged.",
+            "A CSP, quarter and offence code appears once; when two releases cover it, the "
+            "newer release is loaded.",
+        ),
+        expectations=(
+            Expectation(
+                "row_count_between",
+                "the table must hold Oxfordshire rows",
+                params={"min_value": 1},
+            ),
+            Expectation(
+                "in_set",
+                "rows belong to the four OSCP district CSPs",
+                "area_code",
+                {"value_set": csp_codes},
+            ),
+            Expectation("not_null", "every row has a quarter", "quarter_start"),
+            Expectation("not_null", "every row has an offence code", "offence_code"),
+            Expectation(
+                "compound_unique",
+                "one count per district, quarter and offence code",
+                None,
+                {"columns": ["district_code", "quarter_start", "offence_code"]},
+            ),
+        ),
+    )
+
+
+def discover_files(raw_dir: Path) -> list[Path]:
+    folder = raw_dir / SOURCE_ID
+    if not folder.is_dir():
+        return []
+    return sorted(p for p in folder.iterdir() if p.suffix.lower() == ".csv")
+
+
+def _quarter_start(year_text: str, quarter_text: str) -> tuple[dt.date | None, str]:
+    """(first day of the quarter, error) from the published year and quarter."""
+    year = _YEAR.match(year_text.strip())
+    if not year or (int(year.group(1)) + 1) % 100 != int(year.group(2)):
+        return None, f"column 'Financial Year': '{year_text}' is not a year like 2013/14"
+    quarter = quarter_text.strip().upper().removeprefix("Q")
+    if quarter not in {"1", "2", "3", "4"}:
+        return None, f"column 'Financial Quarter': '{quarter_text}' is not 1, 2, 3 or 4"
+    label = f"{periods.financial_year_label(int(year.group(1)))} Q{quarter}"
+    return periods.quarter_start_of_label(label), ""
+
+
+def _set_aside(source_file: str, row: dict[str, object], code: str, reason: str) -> dict:
+    published = {c.header: row.get(c.name) for c in COLUMNS}
+    return {
+        "source_id": SOURCE_ID,
+        "source_file": source_file,
+        "row_number": row["row_number"],
+        "reason_code": code,
+        "reason": reason,
+        "record": json.dumps(published, ensure_ascii=False),
+    }
+
+
+def read_all(raw_dir: Path) -> FileRead:
+    """Read every release; each district, quarter and offence code comes from the newest one."""
+    areas = {r["area_code"]: r for r in load_reference_table("areas").to_pylist()}
+    set_aside: list[dict] = []
+    candidates: list[tuple[tuple[dt.date, str], dict]] = []
+    file_info: dict[str, dict] = {}
+    warnings: list[str] = []
+    for path in discover_files(raw_dir):
+        source_file = path.relative_to(raw_dir).as_posix()
+        info: dict = {"sha256": sha256_of(path), "encoding": "", "quarters": []}
+        file_info[source_file] = info
+        try:
+            records = read_delimited(path, COLUMNS, source_file)
+        except FileRejected as rejected:
+            info["rejected"] = rejected.problem
+            continue
+        info["encoding"] = records.encoding
+        info["rows_read"] = records.table.num_rows + len(records.malformed)
+        if records.unknown_columns:
+            warnings.append(f"{source_file}: ignored unknown column(s) {records.unknown_columns}")
+        for number, text in records.malformed:
+            set_aside.append(
+                {
+                    "source_id": SOURCE_ID,
+                    "source_file": source_file,
+                    "row_number": number,
+                    "reason_code": "malformed_row",
+                    "reason": f"row does not have the {len(COLUMNS)} fields of the header",
+                    "record": json.dumps({"text": text}),
+                }
+            )
+        for row in records.table.to_pylist():
+            quarter, error = _quarter_start(row["financial_year"], row["financial_quarter"])
+            if quarter is None:
+                set_aside.append(_set_aside(source_file, row, "invalid_period", error))
+                continue
+            district = resolve_area(row["csp_name"])
+            if district is None or areas[district]["area_type"] != "district":
+                reason = f"CSP '{row['csp_name'].strip()}' is not one of the Oxfordshire CSPs"
+                set_aside.append(_set_aside(source_file, row, "outside_area", reason))
+                continue
+            count = row["number_of_offences"].replace(",", "").strip()
+            if not _COUNT.match(count):
+                reason = (
+                    f"column 'Number of Offences': '{row['number_of_offences']}' "
+                    "is not a whole number"
+                )
+                set_aside.append(_set_aside(source_file, row, "invalid_count", reason))
+                continue
+            code = row["offence_code"].strip()
+            if not code:
+                reason = "column 'Offence Code' is blank"
+                set_aside.append(_set_aside(source_file, row, "missing_offence_code", reason))
+                continue
+            info["quarters"].append(quarter)
+            accepted = {
+                "financial_year": periods.financial_year_label(
+                    periods.financial_year_start(quarter)
+                ),
+                "quarter_start": quarter,
+                "area_code": areas[district]["csp_code"],
+                "district_code": district,
+                "csp_name_published": row["csp_name"].strip(),
+                "offence_code": code,
+                "offence_description": row["offence_description"].strip(),
+                "offence_group": (row["offence_group"] or "").strip() or None,
+                "offence_subgroup": (row["offence_subgroup"] or "").strip() or None,
+                "number_of_offences": int(count),
+                "is_adjustment": int(count) < 0,
+                "source_file": source_file,
+                "row_number": row["row_number"],
+                "_record": row,
+            }
+            candidates.append(((max(info["quarters"]), source_file), accepted))
+    accepted_rows = _newest_release(candidates, file_info, set_aside)
+    for row in accepted_rows:
+        row.pop("_record")
+    accepted_table = pa.Table.from_pylist(accepted_rows, ACCEPTED_SCHEMA)
+    return FileRead(
+        accepted_table,
+        pa.Table.from_pylist(set_aside, SET_ASIDE_SCHEMA),
+        _load_log(file_info, accepted_rows, set_aside),
+        warnings,
+    )
+
+
+def _newest_release(
+    candidates: list[tuple[tuple[dt.date, str], dict]],
+    file_info: dict[str, dict],
+    set_aside: list[dict],
+) -> list[dict]:
+    """Keep one row per district, quarter and offence code: the newest release's first row."""
+
+    def rank(source_file: str) -> tuple[dt.date, str]:
+        return (max(file_info[source_file]["quarters"]), source_file)
+
+    chosen: dict[tuple, dict] = {}
+    ordered = sorted(
+        candidates, key=lambda c: (rank(c[1]["source_file"]), -c[1]["row_number"]), reverse=True
+    )
+    for _, row in ordered:
+        key = (row["district_code"], row["quarter_start"], row["offence_code"])
+        kept = chosen.get(key)
+        if kept is None:
+            chosen[key] = row
+            continue
+        same_file = kept["source_file"] == row["source_file"]
+        code = "duplicate_row" if same_file else "superseded"
+        where = "" if same_file else f"the newer release {kept['source_file']} "
+        reason = (
+            f"{row['csp_name_published']} {row['financial_year']} quarter starting "
+            f"{row['quarter_start']}, offence {row['offence_code']}, is loaded from "
+            f"{where}row {kept['row_number']}"
+        )
+        set_aside.append(_set_aside(row["source_file"], row["_record"], code, reason))
+    return sorted(chosen.values(), key=lambda r: (r["source_file"], r["row_number"]))
+
+
+def _load_log(file_info: dict[str, dict], accepted: list[dict], set_aside: list[dict]) -> pa.Table:
+    loaded: dict[str, int] = {}
+    for row in accepted:
+        loaded[row["source_file"]] = loaded.get(row["source_file"], 0) + 1
+    aside: dict[str, int] = {}
+    for row in set_aside:
+        aside[row["source_file"]] = aside.get(row["source_file"], 0) + 1
+    lines = []
+    for source_file, info in file_info.items():
+        if "rejected" in info:
+            lines.append(
+                load_log_row(
+                    SOURCE_ID,
+                    source_file,
+                    info["sha256"],
+                    "",
+                    (None, None),
+                    (0, 0, 0),
+                    "rejected",
+                    info["rejected"],
+                )
+            )
+            continue
+        quarters = info["quarters"]
+        period = (
+            (min(quarters), periods.add_months(max(quarters), 3) - dt.timedelta(days=1))
+            if quarters
+            else (None, None)
+        )
+        counts = (info["rows_read"], loaded.get(source_file, 0), aside.get(source_file, 0))
+        lines.append(
+            load_log_row(SOURCE_ID, source_file, info["sha256"], info["encoding"], period, counts)
+        )
+    return pa.Table.from_pylist(lines, LOAD_LOG_SCHEMA)
+
+
+MEASURE_NAMES = {
+    "distraction_burglary": "Distraction burglary in a dwelling (28C, 28D)",
+    "burglary_dwelling": "Burglary in a dwelling (28A-28D, 29)",
+    "vehicle_offences": "Vehicle offences (45, 48, 126, 37.2)",
+    "public_order": "Public order offences (9A, 9B, 62A)",
+    "violence_with_injury": "Violence with injury",
+    "criminal_damage": "Criminal damage and arson",
+    ALL_RECORDED_CRIME: "All police recorded crime",
+}
+
+
+def measures() -> list[dict[str, str | None]]:
+    return [
+        measure_row(
+            f"{SOURCE_ID}.{name}",
+            SOURCE_ID,
+            f"{title} (Home Office, by CSP)",
+            "offences",
+            "quarter",
+        )
+        for name, title in MEASURE_NAMES.items()
+    ]
+
+
+RECONCILE_SQL = """
+SELECT 'home_office_prc' AS source_id, coalesce(r.quarter_start, o.period_start) AS period_start,
+       coalesce(r.area_code, o.area_code) AS area_code, r.n AS records, o.n AS observations
+FROM (SELECT quarter_start, area_code, sum(number_of_offences) AS n
+      FROM home_office_prc GROUP BY ALL) AS r
+FULL JOIN (SELECT period_start, area_code, sum(value) AS n FROM observations
+           WHERE measure_id = 'home_office_prc.all_recorded_crime' GROUP BY ALL) AS o
+    ON o.period_start = r.quarter_start AND o.area_code = r.area_code
+WHERE coalesce(r.n, 0) <> coalesce(o.n, 0)
+"""
+
+NEGATIVE_ADJUSTMENTS_SQL = """
+SELECT financial_year, quarter_start, csp_name_published, offence_code, number_of_offences,
+       source_file, row_number
+FROM home_office_prc WHERE is_adjustment
+ORDER BY quarter_start, csp_name_published, offence_code
+"""
+
+SPEC = SourceSpec(
+    source_id=SOURCE_ID,
+    title="Home Office police recorded crime by Community Safety Partnership",
+    group="home_office",
+    accepted_schema=ACCEPTED_SCHEMA,
+    record_tables=("home_office_prc",),
+    build_contract=build_contract,
+    measures=measures,
+    read_all=read_all,
+    reconcile_sql=RECONCILE_SQL,
+    warning_checks=(
+        (
+            "home_office_negative_adjustments",
+            "Home Office counts below zero are adjustments to earlier quarters: loaded as "
+            "published and listed here for the analyst to note.",
+            NEGATIVE_ADJUSTMENTS_SQL,
+        ),
+    ),
+)
