@@ -8,50 +8,20 @@ warehouse, even when the warehouse is rebuilt on its own later.
 
 import datetime as dt
 from collections.abc import Iterator
-from dataclasses import dataclass
 
 import dagster as dg
 import pyarrow as pa
 
-from oscp_pipeline import periods, quality, staging
+from oscp_pipeline import periods, staging
 from oscp_pipeline.assets.common import column_schema, counts_by, markdown_preview
 from oscp_pipeline.partitions import FINANCIAL_QUARTERS
+from oscp_pipeline.quality import AuditedBatch, audit
 from oscp_pipeline.resources import RawData, WarehouseStore
 from oscp_pipeline.sources import SOURCES, police_uk
-from oscp_pipeline.sources.base import (
-    FileRead,
-    SourceContract,
-    SourceSpec,
-    row_accounting_failures,
-)
+from oscp_pipeline.sources.base import SourceSpec
 
 CONTRACT_CHECK = "great_expectations_contract"
 ACCOUNTING_CHECK = "row_accounting"
-
-
-@dataclass
-class AuditedBatch:
-    """A partition's read, with the verdicts that decide whether it may be staged."""
-
-    partition: str
-    read: FileRead
-    verdict: quality.Verdict
-    accounting_failures: list[dict[str, object]]
-
-    @property
-    def passed(self) -> bool:
-        return self.verdict.success and not self.accounting_failures
-
-
-def audit(contract: SourceContract, partition: str, read: FileRead) -> AuditedBatch:
-    """Validate a batch; files that could not be read at all fail the contract check."""
-    rejected = [
-        f"{line['source_file']}: {line['message']}"
-        for line in read.load_log.to_pylist()
-        if line["status"] == "rejected"
-    ]
-    verdict = quality.validate(contract, read.accepted, rejected)
-    return AuditedBatch(partition, read, verdict, row_accounting_failures(read))
 
 
 def _label(partition: str) -> str:
@@ -219,5 +189,5 @@ WHOLE_SOURCE = "all"
 
 STAGED_ASSETS = [
     police_uk_street,
-    *(whole_source_asset(spec) for spec in SOURCES if spec.read_all is not None),
+    *(whole_source_asset(spec) for spec in SOURCES if not spec.partitioned),
 ]

@@ -14,7 +14,12 @@ from typing import Any
 
 import pyarrow as pa
 
-from oscp_pipeline.sources.base import Expectation, SourceContract
+from oscp_pipeline.sources.base import (
+    Expectation,
+    FileRead,
+    SourceContract,
+    row_accounting_failures,
+)
 
 SAMPLE_SIZE = 5
 
@@ -188,3 +193,28 @@ def validate(contract: SourceContract, accepted: pa.Table, problems: list[str]) 
             )
         )
     return verdict
+
+
+@dataclass
+class AuditedBatch:
+    """A batch's read, with the verdicts that decide whether it may be staged."""
+
+    partition: str
+    read: FileRead
+    verdict: Verdict
+    accounting_failures: list[dict[str, object]]
+
+    @property
+    def passed(self) -> bool:
+        return self.verdict.success and not self.accounting_failures
+
+
+def audit(contract: SourceContract, partition: str, read: FileRead) -> AuditedBatch:
+    """Validate a batch; files that could not be read at all fail the contract check."""
+    rejected = [
+        f"{line['source_file']}: {line['message']}"
+        for line in read.load_log.to_pylist()
+        if line["status"] == "rejected"
+    ]
+    verdict = validate(contract, read.accepted, rejected)
+    return AuditedBatch(partition, read, verdict, row_accounting_failures(read))

@@ -67,6 +67,7 @@ class Column:
     description: str
     aliases: tuple[str, ...] = ()
     required: bool = True
+    personal: bool = False  # known personal or free-text field: recognised, never loaded
 
     def accepted_headers(self) -> tuple[str, ...]:
         return (self.header, *self.aliases)
@@ -344,13 +345,16 @@ def measure_row(
 class SourceSpec:
     """How one source plugs into the pipeline.
 
-    ``read_all`` reads every file of the source under a raw folder (sources small enough to be
-    re-read whole on each refresh); sources partitioned by quarter have their own asset and
-    leave it ``None``. ``record_tables`` name the warehouse tables holding its accepted rows,
-    each with ``source_file`` and ``row_number``. ``reconcile_sql`` returns the rows where the
+    ``read_all`` reads every file of the source under a raw folder. Sources small enough to be
+    re-read whole on each refresh get a generated staged asset; ``partitioned`` sources have a
+    quarterly asset of their own and use ``read_all`` only to check a single delivery.
+    ``record_tables`` name the warehouse tables holding its accepted rows, each with
+    ``source_file`` and ``row_number``. ``reconcile_sql`` returns the rows where the
     source's observations disagree with its records (none when they agree).
     ``warning_checks`` are (name, description, query) checks on the built warehouse that warn
     in the UI without blocking the publish; the query returns the rows to look at.
+    ``extra_tables`` are further published tables the source's SQL creates that are not counted
+    as loaded rows (e.g. one row per value of a multi-valued field of a record).
     """
 
     source_id: str
@@ -361,8 +365,10 @@ class SourceSpec:
     build_contract: Callable[[], SourceContract]
     measures: Callable[[], list[dict[str, str | None]]]
     read_all: Callable[[Path], FileRead] | None = None
+    partitioned: bool = False
     reconcile_sql: str = ""
     warning_checks: tuple[tuple[str, str, str], ...] = ()
+    extra_tables: tuple[str, ...] = ()
 
 
 def parse_date(text: str, formats: Sequence[str]) -> tuple[dt.date | None, str | None]:

@@ -419,6 +419,11 @@ FROM from_records AS r FULL JOIN from_observations AS o USING (period_start, are
 WHERE coalesce(r.n, 0) <> coalesce(o.n, 0)
 """
 
+
+def read_all(raw_dir: Path) -> FileRead:
+    return read_street_files(discover_files(raw_dir), raw_dir)
+
+
 SPEC = SourceSpec(
     source_id=SOURCE_ID,
     title="data.police.uk street-level crime and anti-social behaviour",
@@ -427,5 +432,7 @@ SPEC = SourceSpec(
     record_tables=("police_street_crime",),
     build_contract=build_contract,
     measures=measures,
+    read_all=read_all,
+    partitioned=True,
     reconcile_sql=RECONCILE_SQL,
 )

@@ -42,7 +42,7 @@ PUBLISHED_TABLES = (
     "dim_measure",
     "dim_indicator",
     "series_break",
-    *(table for spec in SOURCES for table in spec.record_tables),
+    *(table for spec in SOURCES for table in (*spec.record_tables, *spec.extra_tables)),
     "observations",
     "load_log",
     "set_aside",
