@@ -26,7 +26,9 @@ def test_definitions_hold_grouped_assets_with_blocking_checks_and_a_partitioned_
         "warehouse/oscp": "warehouse",
         "warehouse/scorecard": "warehouse",
     }
-    expected.update({f"staging/{spec.source_id}": spec.group for spec in SOURCES if spec.read_all})
+    expected.update(
+        {f"staging/{spec.source_id}": spec.group for spec in SOURCES if not spec.partitioned}
+    )
     assert groups == expected
     assert {"staging/defra_flytipping", "staging/home_office_prc"} <= set(groups)
     check_keys = {
