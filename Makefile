@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 export DAGSTER_HOME := $(CURDIR)/.dagster_home
 
-.PHONY: run test lint format dev sample setup clean
+.PHONY: run test lint format dev sample spec setup clean
 
 setup: $(INSTALLED)
 
@@ -34,6 +34,9 @@ format: $(INSTALLED)
 
 dev: $(INSTALLED)
 	$(BIN)/dagster dev -w workspace.yaml -h 127.0.0.1 -p 3000
+
+spec: $(INSTALLED)
+	$(BIN)/oscp spec
 
 sample: $(INSTALLED)
 	$(BIN)/python -m oscp_pipeline.synthetic --out data/raw

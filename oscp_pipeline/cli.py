@@ -17,6 +17,8 @@ import dagster as dg
 
 from oscp_pipeline import periods, warehouse
 
+SPECIFICATION_PATH = Path(__file__).resolve().parents[1] / "docs" / "data-sharing-spec.md"
+
 # Progress at INFO on the console; Dagster's per-event DEBUG lines stay in the UI's run log.
 RUN_CONFIG = {"loggers": {"console": {"config": {"log_level": "INFO"}}}}
 
@@ -136,10 +138,38 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="oscp", description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("run", help="run the refresh over every quarter in the raw folder")
+    check = commands.add_parser(
+        "validate", help="check one file before sending it: the pipeline's verdict on it"
+    )
+    check.add_argument("path", type=Path, help="the file to check")
+    check.add_argument("--source", help="source id, when the folder does not say it")
+    spec = commands.add_parser("spec", help="write the data-sharing specification for partners")
+    spec.add_argument("--out", type=Path, default=SPECIFICATION_PATH, help="where to write it")
     arguments = parser.parse_args(argv)
+    if arguments.command == "spec":
+        from oscp_pipeline.specification import render_specification
+
+        arguments.out.write_text(render_specification(), encoding="utf-8")
+        print(f"Wrote {arguments.out}")
+        return 0
     if arguments.command == "run":
         return run_refresh()
+    if arguments.command == "validate":
+        return validate_command(arguments.path, arguments.source)
     return 2
+
+
+def validate_command(path: Path, source_id: str | None) -> int:
+    """Print the verdict on one file; 0 when the pipeline would accept it."""
+    from oscp_pipeline.validate import NotRecognised, validate_file
+
+    try:
+        validation = validate_file(path, source_id)
+    except (NotRecognised, FileNotFoundError) as error:
+        print(f"error: {error}")
+        return 2
+    print(validation.report())
+    return 0 if validation.accepted else 1
 
 
 if __name__ == "__main__":
