@@ -69,3 +69,45 @@ def test_refreshing_the_sample_loads_every_quarter_and_accounts_for_every_row(
            WHERE measure = 'total_incidents' GROUP BY 1 ORDER BY 1""",
     )
     assert annual == [("2011-12", 5), ("2012-13", 5), ("2013-14", 5), ("2014-15", 5)]
+
+
+def test_observations_hold_every_source_for_every_quarter_its_files_cover(
+    tmp_path: Path, instance: dg.DagsterInstance
+) -> None:
+    from oscp_pipeline.sources import SOURCES
+
+    assert refresh(SAMPLE_RAW_DIR, tmp_path / "wh", instance).success
+    wh = tmp_path / "wh"
+    covered = dict(
+        query(
+            wh,
+            """
+            WITH spans AS (
+                SELECT source_id, unnest(generate_series(
+                    date_trunc('quarter', period_start), date_trunc('quarter', period_end),
+                    INTERVAL 3 MONTH))::DATE AS quarter
+                FROM load_log WHERE status = 'loaded'
+            )
+            SELECT source_id, list(DISTINCT quarter ORDER BY quarter) FROM spans GROUP BY 1
+            """,
+        )
+    )
+    observed = dict(
+        query(
+            wh,
+            """
+            SELECT source_id, list(DISTINCT date_trunc('quarter', period_start)::DATE
+                                   ORDER BY date_trunc('quarter', period_start)::DATE)
+            FROM observations WHERE period_grain IN ('month', 'quarter') GROUP BY 1
+            """,
+        )
+    )
+    quarterly_sources = {
+        spec.source_id
+        for spec in SOURCES
+        if any(m["period_grain"] in {"month", "quarter"} for m in spec.measures())
+    }
+    assert set(observed) == quarterly_sources
+    for source_id in quarterly_sources:
+        assert observed[source_id] == covered[source_id], source_id
+    assert len(observed["police_uk"]) == 16
