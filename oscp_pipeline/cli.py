@@ -115,10 +115,10 @@ def _report(result: dg.ExecuteInProcessResult, store: object) -> int:
             ).fetchall()
         state = "now published" if result.success else "still published, unchanged by this run"
         print(f"\nWarehouse {state}, by source:")
-        print(f"  {'source':<20}{'files':>7}{'rows read':>12}{'loaded':>10}{'set aside':>11}")
+        print(f"  {'source':<28}{'files':>7}{'rows read':>12}{'loaded':>10}{'set aside':>11}")
         for source_id, files, read, loaded, aside, rejected in rows:
             note = f"  ({rejected} file(s) rejected)" if rejected else ""
-            print(f"  {source_id:<20}{files:>7}{read:>12,}{loaded:>10,}{aside:>11,}{note}")
+            print(f"  {source_id:<28}{files:>7}{read:>12,}{loaded:>10,}{aside:>11,}{note}")
         print(f"\nWarehouse: {published}")
         print("  open read-only: duckdb -readonly " + str(published))
     if not result.success:

@@ -8,13 +8,29 @@ warehouse and the data-sharing specification follow from the registry.
 
 from __future__ import annotations
 
-from oscp_pipeline.sources import defra_flytipping, home_office_prc, police_uk
+from oscp_pipeline.sources import (
+    council_asb_complaints,
+    defra_flytipping,
+    district_flytipping_returns,
+    home_office_prc,
+    police_uk,
+    stop_hate_uk,
+    tvp_domestic_abuse,
+    tvp_hate_crime,
+    tvp_s27_directions,
+)
 from oscp_pipeline.sources.base import SourceSpec
 
 SOURCES: tuple[SourceSpec, ...] = (
     police_uk.SPEC,
     defra_flytipping.SPEC,
     home_office_prc.SPEC,
+    stop_hate_uk.SPEC,
+    tvp_s27_directions.SPEC,
+    council_asb_complaints.SPEC,
+    district_flytipping_returns.SPEC,
+    tvp_domestic_abuse.SPEC,
+    tvp_hate_crime.SPEC,
 )
 
 

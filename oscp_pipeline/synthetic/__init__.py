@@ -1,18 +1,25 @@
-"""SYNTHETIC sample data in the published formats of the scorecard's open-data sources.
+"""SYNTHETIC sample data in the published or partner formats of every scorecard source.
 
-Nothing here is a real record. The generator writes a seeded, deterministic stand-in for two
-published sources, byte for byte in their published layouts, so the pipeline can be built and
-tested without downloading anything:
+Nothing here is a real record. The generator writes a seeded, deterministic stand-in for each
+source, byte for byte in its layout, so the pipeline can be built and tested anywhere:
 
 - ``police_uk/``: data.police.uk street-level crime and anti-social behaviour, one CSV per month
-  for Thames Valley Police, April 2011 to March 2015, Oxfordshire rows plus the quirks of the
-  real files (No Location rows, border LSOAs, repeated Crime IDs, the May 2013 scheme change);
-- ``defra_flytipping/``: DEFRA fly-tipping incidents by local authority, as two overlapping
-  annual releases, one XLSX workbook and one CSV.
+  for Thames Valley Police, April 2011 to March 2015, with the quirks of the real files (No
+  Location rows, border LSOAs, repeated Crime IDs, the May 2013 scheme change);
+- ``defra_flytipping/``: DEFRA fly-tipping by local authority, two overlapping releases (XLSX, CSV);
+- ``home_office_prc/``: Home Office recorded crime by CSP and offence code;
+- ``tvp_domestic_abuse/``, ``tvp_hate_crime/``, ``tvp_s27_directions/``: Thames Valley Police
+  quarterly extracts (workbooks with months across, strand counts, one row per direction);
+- ``stop_hate_uk/``: third-party reports as CSV and JSON, with fake personal fields the pipeline
+  must drop (from 2012-13 Q3);
+- ``council_asb_complaints/``: each district council's own layout of noise and waste complaints;
+- ``district_flytipping_returns/``: councils' quarterly fly-tipping returns by land type.
 
-District names and GSS codes are real; LSOAs, locations, IDs and every count are invented.
-Run from the project root (the two subfolders are cleared and rewritten; the same seed always
-gives byte-identical files)::
+The 2013-14 sample follows the pattern the partnership reported: domestic abuse rising with an
+exceptional second quarter; district priorities mostly falling except vehicle crime, distraction
+burglary and anti-social behaviour; fly tipping, domestic noise and public order rising.
+District names and GSS codes are real; everything else is invented. Run from the project root
+(each source folder is cleared and rewritten; the same seed always gives byte-identical files)::
 
     python -m oscp_pipeline.synthetic --out data/raw --seed 20140331
 """
@@ -23,7 +30,17 @@ import shutil
 from collections.abc import Callable
 from pathlib import Path
 
-from oscp_pipeline.synthetic import defra_flytipping, home_office_prc, police_uk
+from oscp_pipeline.synthetic import (
+    council_asb_complaints,
+    defra_flytipping,
+    district_flytipping_returns,
+    home_office_prc,
+    police_uk,
+    stop_hate_uk,
+    tvp_domestic_abuse,
+    tvp_hate_crime,
+    tvp_s27_directions,
+)
 from oscp_pipeline.synthetic.geography import build_geography
 
 DEFAULT_SEED = 20140331
@@ -46,6 +63,12 @@ GENERATORS: tuple[tuple[str, Callable[[Path, int], str]], ...] = (
     ("police_uk", _police_uk),
     ("defra_flytipping", _defra_flytipping),
     (home_office_prc.FOLDER, home_office_prc.generate),
+    (stop_hate_uk.FOLDER, stop_hate_uk.generate),
+    (tvp_s27_directions.FOLDER, tvp_s27_directions.generate),
+    (council_asb_complaints.FOLDER, council_asb_complaints.generate),
+    (district_flytipping_returns.FOLDER, district_flytipping_returns.generate),
+    (tvp_domestic_abuse.FOLDER, tvp_domestic_abuse.generate),
+    (tvp_hate_crime.FOLDER, tvp_hate_crime.generate),
 )
 
 

@@ -1,0 +1,574 @@
+"""Stop Hate UK third-party hate reporting: one record per report, exported quarterly.
+
+Stop Hate UK runs the Oxfordshire third-party reporting line from October 2012 and sends a
+quarterly export of the reports it received, as CSV or as JSON (a list of report objects, or an
+object holding them in ``records``): ``stop_hate_uk_2013-14_Q2.csv`` covers July to September
+2013. A report names one or more hate motivations, the district where it happened, or
+``Oxfordshire`` when the caller did not say (counted as district not known).
+
+The export also carries the caller's name, phone number, e-mail address and a free-text
+narrative. The partnership has no lawful need for them: the contract marks them personal and
+they are dropped as the file is read. For CSV only the other columns are parsed; for JSON those
+keys are discarded as each object is parsed. They never reach a table, a set-aside record, a
+log line or a message, and a malformed CSV row is set aside without its text.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import json
+import re
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.csv as pa_csv
+
+from oscp_pipeline import periods
+from oscp_pipeline.reference import districts, load_reference_table, resolve_area
+from oscp_pipeline.sources.base import (
+    LOAD_LOG_SCHEMA,
+    SET_ASIDE_SCHEMA,
+    Column,
+    Expectation,
+    FileRead,
+    FileRejected,
+    SourceContract,
+    SourceSpec,
+    decode_to_utf8,
+    load_log_row,
+    match_header,
+    measure_row,
+    normalise_header,
+    parse_date,
+    sha256_of,
+)
+
+SOURCE_ID = "stop_hate_uk"
+FILE_NAME = re.compile(
+    r"^stop_hate_uk_(?P<year>\d{4}-\d{2})_(?P<quarter>Q[1-4])\.(?:csv|json)$", re.IGNORECASE
+)
+UNALLOCATED = "OSCP-UNALLOCATED"
+REFERENCE_PATTERN = re.compile(r"^SHUK-\d{4}-\d{6}$")
+# A malformed row's text may hold personal data, so its set-aside record says only this.
+MALFORMED_RECORD = json.dumps({"note": "row text withheld: may contain personal data"})
+
+# Date formats the data-sharing agreement declares for each export format.
+DATE_FORMATS: dict[str, tuple[str, ...]] = {".csv": ("%d/%m/%Y",), ".json": ("%Y-%m-%d",)}
+
+LOADED_COLUMNS = (
+    Column("reference", "Reference", "Stop Hate UK case reference, SHUK-YYYY-NNNNNN"),
+    Column(
+        "date_received",
+        "Date Received",
+        "Date the report reached Stop Hate UK: DD/MM/YYYY in CSV, YYYY-MM-DD in JSON",
+    ),
+    Column("report_type", "Report Type", "'Contact' (advice or support) or 'Incident report'"),
+    Column(
+        "hate_motivation",
+        "Hate Motivation",
+        "One or more of Race, Religion/faith, Sexual orientation, Disability, "
+        "Transgender identity, Other, separated by ';'",
+    ),
+    Column(
+        "incident_type",
+        "Incident Type",
+        "Verbal abuse, Harassment, Physical assault, Damage to property, Online or Other",
+    ),
+    Column("method_of_contact", "Method of Contact", "Phone, Web form, Email, Text or App"),
+    Column("area", "Area", "District name, or 'Oxfordshire' when the district is not known"),
+)
+
+# Recognised so that they raise no unknown-column warning, and dropped as the file is read.
+PERSONAL_COLUMNS = (
+    Column("caller_name", "Caller Name", "Caller's name", required=False, personal=True),
+    Column("caller_phone", "Caller Phone", "Caller's phone number", required=False, personal=True),
+    Column(
+        "caller_email", "Caller Email", "Caller's e-mail address", required=False, personal=True
+    ),
+    Column(
+        "narrative", "Narrative", "Free-text account of the incident", required=False, personal=True
+    ),
+)
+
+COLUMNS = (*LOADED_COLUMNS, *PERSONAL_COLUMNS)
+LOADED_NAMES = frozenset(column.name for column in COLUMNS if not column.personal)
+PERSONAL_KEYS = frozenset(
+    normalise_header(header)
+    for column in COLUMNS
+    if column.personal
+    for header in column.accepted_headers()
+)
+PUBLISHED_HEADERS = {column.name: column.header for column in LOADED_COLUMNS}
+
+REPORT_TYPES = ("Contact", "Incident report")
+INCIDENT_TYPES = (
+    "Verbal abuse",
+    "Harassment",
+    "Physical assault",
+    "Damage to property",
+    "Online",
+    "Other",
+)
+CONTACT_METHODS = ("Phone", "Web form", "Email", "Text", "App")
+# Published motivation -> canonical hate crime strand, in the order strands are listed.
+MOTIVATIONS: dict[str, str] = {
+    "Race": "Race",
+    "Religion/faith": "Religion",
+    "Sexual orientation": "Sexual orientation",
+    "Disability": "Disability",
+    "Transgender identity": "Transgender identity",
+    "Other": "Other",
+}
+STRANDS = tuple(dict.fromkeys(MOTIVATIONS.values()))
+
+ACCEPTED_SCHEMA = pa.schema(
+    [
+        ("reference", pa.string()),
+        ("date_received", pa.date32()),
+        ("month", pa.date32()),
+        ("report_type", pa.string()),
+        ("incident_type", pa.string()),
+        ("method_of_contact", pa.string()),
+        ("area_code", pa.string()),
+        ("motivations", pa.string()),
+        ("motivation_count", pa.int32()),
+        ("source_file", pa.string()),
+        ("row_number", pa.int64()),
+    ]
+)
+
+
+def build_contract() -> SourceContract:
+    """The Stop Hate UK quarterly export contract."""
+    return SourceContract(
+        source_id=SOURCE_ID,
+        title="Stop Hate UK third-party hate reports",
+        publisher="Stop Hate UK (data-sharing agreement with the partnership)",
+        file_pattern="stop_hate_uk/stop_hate_uk_YYYY-YY_QN.csv (or .json)",
+        columns=COLUMNS,
+        row_rules=(
+            "Caller Name, Caller Phone, Caller Email and Narrative are personal data: they are "
+            "dropped as the file is read and never loaded, logged or kept in set-aside rows.",
+            "The file name gives the financial quarter the export covers.",
+            "A JSON export is a list of report objects keyed by the column headers, or an "
+            "object holding that list under 'records'.",
+            "Date Received is DD/MM/YYYY in CSV and YYYY-MM-DD in JSON, within that quarter.",
+            "Reference is SHUK-YYYY-NNNNNN; a repeated Reference is set aside, the first kept.",
+            "Report Type, Incident Type and Method of Contact come from fixed lists.",
+            "Hate Motivation holds one or more listed motivations separated by ';'.",
+            "Area is an Oxfordshire district, or 'Oxfordshire' when the district is not known.",
+            "A malformed CSV row is set aside without its text.",
+        ),
+        expectations=(
+            Expectation("not_null", "every report has a reference", "reference"),
+            Expectation("not_null", "every report has a date received", "date_received"),
+            Expectation(
+                "in_set",
+                "reports are placed in a district or in Oxfordshire, district not known",
+                "area_code",
+                {"value_set": [*sorted(districts().values()), UNALLOCATED]},
+            ),
+            Expectation(
+                "in_set",
+                "report types are Contact or Incident report",
+                "report_type",
+                {"value_set": list(REPORT_TYPES)},
+            ),
+            Expectation(
+                "in_set",
+                "incident types come from the export's list",
+                "incident_type",
+                {"value_set": list(INCIDENT_TYPES)},
+            ),
+            Expectation(
+                "in_set",
+                "contact methods come from the export's list",
+                "method_of_contact",
+                {"value_set": list(CONTACT_METHODS)},
+            ),
+            Expectation(
+                "between",
+                "every report names at least one motivation",
+                "motivation_count",
+                {"min_value": 1, "max_value": len(STRANDS)},
+            ),
+            Expectation(
+                "compound_unique",
+                "a report is counted once",
+                None,
+                {"columns": ["reference", "date_received"]},
+            ),
+        ),
+    )
+
+
+def file_quarter(path: Path) -> dt.date | None:
+    """First day of the financial quarter an export covers, from its name; None if unnamed."""
+    match = FILE_NAME.match(path.name)
+    if not match:
+        return None
+    return periods.quarter_start_of_label(f"{match['year']} {match['quarter'].upper()}")
+
+
+def discover_files(raw_dir: Path) -> list[Path]:
+    """Every CSV or JSON export under ``<raw>/stop_hate_uk``, in a stable order."""
+    folder = raw_dir / SOURCE_ID
+    if not folder.is_dir():
+        return []
+    return sorted(p for p in folder.iterdir() if p.suffix.lower() in DATE_FORMATS)
+
+
+@dataclass
+class _Delivery:
+    """One export read down to its non-personal fields, as text keyed by column name."""
+
+    rows: list[tuple[int, dict[str, str]]]
+    malformed: list[tuple[int, str]]
+    encoding: str
+    unknown_columns: list[str] = field(default_factory=list)
+
+
+def _read_csv(path: Path, source_file: str) -> _Delivery:
+    """Parse only the non-personal columns; a malformed row keeps its number, never its text."""
+    utf8, encoding = decode_to_utf8(path.read_bytes())
+    if not utf8.strip():
+        raise FileRejected(source_file, "the file is empty; expected a header row")
+    header = next(csv.reader(io.StringIO(utf8.decode("utf-8").split("\n", 1)[0])), [])
+    header_map, unknown = match_header(header, COLUMNS, source_file)
+    names = [f"_c{index}" for index in range(len(header))]
+    loaded = {
+        name: header_map[title]
+        for name, title in zip(names, header, strict=True)
+        if header_map.get(title) in LOADED_NAMES
+    }
+    malformed: list[tuple[int, str]] = []
+
+    def set_aside_malformed(row: pa_csv.InvalidRow) -> str:
+        malformed.append(
+            (row.number, f"row has {row.actual_columns} fields; expected {len(names)}")
+        )
+        return "skip"
+
+    try:
+        table = pa_csv.read_csv(
+            io.BytesIO(utf8),
+            read_options=pa_csv.ReadOptions(column_names=names, skip_rows=1, use_threads=False),
+            parse_options=pa_csv.ParseOptions(
+                newlines_in_values=True, invalid_row_handler=set_aside_malformed
+            ),
+            convert_options=pa_csv.ConvertOptions(
+                include_columns=list(loaded),
+                column_types=dict.fromkeys(loaded, pa.string()),
+                strings_can_be_null=False,
+                quoted_strings_can_be_null=False,
+            ),
+        )
+    except pa.ArrowInvalid as error:
+        # The parser's message can quote the offending text, which may be personal data.
+        raise FileRejected(source_file, "not readable as CSV (parser detail withheld)") from error
+    # Rows are numbered as read_delimited numbers them: header = row 1, blank lines skipped.
+    skipped = {number for number, _ in malformed}
+    numbers = [n for n in range(2, table.num_rows + len(malformed) + 2) if n not in skipped]
+    columns = {loaded[name]: table.column(name).to_pylist() for name in loaded}
+    rows = [
+        (number, {name: values[index] for name, values in columns.items()})
+        for index, number in enumerate(numbers)
+    ]
+    return _Delivery(rows, malformed, encoding, unknown)
+
+
+def _without_personal_keys(pairs: list[tuple[str, object]]) -> dict[str, object]:
+    """JSON object hook: personal fields are discarded as each object is parsed."""
+    return {key: value for key, value in pairs if normalise_header(key) not in PERSONAL_KEYS}
+
+
+def _json_text(value: object) -> str:
+    """A JSON value as the text a CSV cell would hold; a list (of motivations) joined by ';'.
+
+    A nested object is never echoed: it would fail the column's rule showing only a marker.
+    """
+    if value is None:
+        return ""
+    if isinstance(value, list):
+        return ";".join(_json_text(item) for item in value)
+    if isinstance(value, dict):
+        return "(a JSON object)"
+    return str(value)
+
+
+def _read_json(path: Path, source_file: str) -> _Delivery:
+    """Parse a JSON export, keeping only the non-personal fields of each report object."""
+    utf8, encoding = decode_to_utf8(path.read_bytes())
+    try:
+        document = json.loads(utf8.decode("utf-8"), object_pairs_hook=_without_personal_keys)
+    except json.JSONDecodeError as error:  # the message gives a position, never content
+        raise FileRejected(source_file, f"not readable as JSON: {error}") from error
+    records = document.get("records") if isinstance(document, dict) else document
+    if not isinstance(records, list):
+        raise FileRejected(
+            source_file, "expected a list of report objects or an object with a 'records' list"
+        )
+    objects = [(n, r) for n, r in enumerate(records, start=1) if isinstance(r, dict)]
+    malformed = [
+        (n, "record is not a JSON object")
+        for n, r in enumerate(records, start=1)
+        if not isinstance(r, dict)
+    ]
+    if not objects:
+        return _Delivery([], malformed, encoding)
+    keys = list(dict.fromkeys(key for _, record in objects for key in record))
+    header_map, unknown = match_header(keys, COLUMNS, source_file)
+    rows = []
+    for number, record in objects:
+        values = dict.fromkeys(LOADED_NAMES, "")
+        for key, value in record.items():
+            if header_map.get(key) in LOADED_NAMES:
+                values[header_map[key]] = _json_text(value)
+        rows.append((number, values))
+    return _Delivery(rows, malformed, encoding, unknown)
+
+
+def _classify(
+    values: dict[str, str], date_formats: tuple[str, ...], quarter: dt.date
+) -> tuple[str, str] | dict[str, object]:
+    """Either (reason code, reason) to set the row aside, or the report's canonical values."""
+    text = {name: (values.get(name) or "").strip() for name in LOADED_NAMES}
+    reference = text["reference"]
+    if not REFERENCE_PATTERN.match(reference):
+        return "invalid_reference", (
+            f"column 'Reference': '{reference}' is not a reference of the form SHUK-YYYY-NNNNNN"
+        )
+    received, problem = parse_date(text["date_received"], date_formats)
+    if received is None:
+        return "invalid_date", f"column 'Date Received': {problem}"
+    quarter_end = periods.add_months(quarter, 3) - dt.timedelta(days=1)
+    if not quarter <= received <= quarter_end:
+        return "date_outside_period", (
+            f"column 'Date Received': {received.isoformat()} is outside the quarter the file "
+            f"covers ({periods.fy_quarter_label(quarter)}, {quarter.isoformat()} to "
+            f"{quarter_end.isoformat()})"
+        )
+    report_type = _canonical(text["report_type"], REPORT_TYPES)
+    if report_type is None:
+        return "unknown_report_type", _not_listed("Report Type", text["report_type"], REPORT_TYPES)
+    published = [part.strip() for part in text["hate_motivation"].split(";") if part.strip()]
+    if not published:
+        return "missing_motivation", "column 'Hate Motivation' is blank; expected at least one"
+    motivations = [_canonical(part, tuple(MOTIVATIONS)) for part in published]
+    if None in motivations:
+        unknown = published[motivations.index(None)]
+        return "unknown_motivation", _not_listed("Hate Motivation", unknown, tuple(MOTIVATIONS))
+    strands = {MOTIVATIONS[m] for m in motivations if m is not None}
+    incident_type = _canonical(text["incident_type"], INCIDENT_TYPES)
+    if incident_type is None:
+        return "unknown_incident_type", _not_listed(
+            "Incident Type", text["incident_type"], INCIDENT_TYPES
+        )
+    method = _canonical(text["method_of_contact"], CONTACT_METHODS)
+    if method is None:
+        return "unknown_contact_method", _not_listed(
+            "Method of Contact", text["method_of_contact"], CONTACT_METHODS
+        )
+    area_code = _area_code(text["area"])
+    if area_code is None:
+        return "unknown_area", (
+            f"column 'Area': '{text['area']}' is not an Oxfordshire district or 'Oxfordshire' "
+            "(district not known); a new spelling is added to area_aliases.csv"
+        )
+    return {
+        "reference": reference,
+        "date_received": received,
+        "month": received.replace(day=1),
+        "report_type": report_type,
+        "incident_type": incident_type,
+        "method_of_contact": method,
+        "area_code": area_code,
+        "motivations": ";".join(s for s in STRANDS if s in strands),
+        "motivation_count": len(strands),
+    }
+
+
+def _canonical(value: str, allowed: tuple[str, ...]) -> str | None:
+    """The listed value ``value`` names, ignoring case and spacing; None when it names none."""
+    key = normalise_header(value)
+    return next((option for option in allowed if normalise_header(option) == key), None)
+
+
+def _not_listed(header: str, value: str, allowed: tuple[str, ...]) -> str:
+    return f"column '{header}': '{value}' is not one of {', '.join(allowed)}"
+
+
+def _area_code(area: str) -> str | None:
+    """District code, or ``OSCP-UNALLOCATED`` for 'Oxfordshire' (the district was not given)."""
+    code = resolve_area(area) if area else None
+    if code in _county_codes():
+        return UNALLOCATED
+    if code == UNALLOCATED or code in districts().values():
+        return code
+    return None
+
+
+@cache
+def _county_codes() -> frozenset[str]:
+    areas = load_reference_table("areas").to_pylist()
+    return frozenset(row["area_code"] for row in areas if row["area_type"] == "county")
+
+
+def _set_aside(
+    source_file: str, row_number: int, reason_code: str, reason: str, record: str
+) -> dict[str, object]:
+    return {
+        "source_id": SOURCE_ID,
+        "source_file": source_file,
+        "row_number": row_number,
+        "reason_code": reason_code,
+        "reason": reason,
+        "record": record,
+    }
+
+
+def _relative(path: Path, raw_dir: Path) -> str:
+    try:
+        return path.resolve().relative_to(raw_dir.resolve()).as_posix()
+    except ValueError:
+        return path.name
+
+
+def read_exports(paths: list[Path], raw_dir: Path) -> FileRead:
+    """Read every export together, so a Reference repeated in a later export is counted once."""
+    set_aside: list[dict[str, object]] = []
+    accepted: list[dict[str, object]] = []
+    first_seen: dict[str, tuple[str, int]] = {}
+    log_lines: list[dict[str, object]] = []
+    warnings: list[str] = []
+    for path in sorted(paths, key=lambda p: (file_quarter(p) or dt.date.min, p.name)):
+        source_file = _relative(path, raw_dir)
+        digest = sha256_of(path)
+        quarter = file_quarter(path)
+        if quarter is None:
+            problem = (
+                "the file name does not give the quarter it covers; expected "
+                "stop_hate_uk_YYYY-YY_QN.csv or .json (e.g. stop_hate_uk_2013-14_Q2.csv)"
+            )
+            log_lines.append(_rejected(source_file, digest, (None, None), problem))
+            continue
+        period = (quarter, periods.add_months(quarter, 3) - dt.timedelta(days=1))
+        suffix = path.suffix.lower()
+        try:
+            delivery = (_read_json if suffix == ".json" else _read_csv)(path, source_file)
+        except FileRejected as rejected:
+            log_lines.append(_rejected(source_file, digest, period, rejected.problem))
+            continue
+        if delivery.unknown_columns:
+            warnings.append(f"{source_file}: ignored unknown column(s) {delivery.unknown_columns}")
+        file_aside = [
+            (number, _set_aside(source_file, number, "malformed_row", reason, MALFORMED_RECORD))
+            for number, reason in delivery.malformed
+        ]
+        loaded_before = len(accepted)
+        for number, values in delivery.rows:
+            record = json.dumps(
+                {header: values.get(name, "") for name, header in PUBLISHED_HEADERS.items()},
+                ensure_ascii=False,
+            )
+            outcome = _classify(values, DATE_FORMATS[suffix], quarter)
+            if isinstance(outcome, tuple):
+                file_aside.append((number, _set_aside(source_file, number, *outcome, record)))
+                continue
+            reference = str(outcome["reference"])
+            if reference in first_seen:
+                first_file, first_row = first_seen[reference]
+                reason = (
+                    f"column 'Reference': {reference} appears again; the report is loaded from "
+                    f"{first_file} row {first_row}"
+                )
+                file_aside.append(
+                    (number, _set_aside(source_file, number, "duplicate_reference", reason, record))
+                )
+                continue
+            first_seen[reference] = (source_file, number)
+            accepted.append({**outcome, "source_file": source_file, "row_number": number})
+        set_aside.extend(row for _, row in sorted(file_aside, key=lambda pair: pair[0]))
+        counts = (
+            len(delivery.rows) + len(delivery.malformed),
+            len(accepted) - loaded_before,
+            len(file_aside),
+        )
+        log_lines.append(
+            load_log_row(SOURCE_ID, source_file, digest, delivery.encoding, period, counts)
+        )
+    return FileRead(
+        pa.Table.from_pylist(accepted, ACCEPTED_SCHEMA),
+        pa.Table.from_pylist(set_aside, SET_ASIDE_SCHEMA),
+        pa.Table.from_pylist(log_lines, LOAD_LOG_SCHEMA),
+        warnings,
+    )
+
+
+def _rejected(
+    source_file: str,
+    digest: str,
+    period: tuple[dt.date | None, dt.date | None],
+    problem: str,
+) -> dict[str, object]:
+    return load_log_row(SOURCE_ID, source_file, digest, "", period, (0, 0, 0), "rejected", problem)
+
+
+def read_all(raw_dir: Path) -> FileRead:
+    return read_exports(discover_files(raw_dir), raw_dir)
+
+
+def measures() -> list[dict[str, str | None]]:
+    return [
+        measure_row(
+            f"{SOURCE_ID}.reports",
+            SOURCE_ID,
+            "Hate reports made through Stop Hate UK (contacts and incident reports)",
+            "reports",
+            "month",
+        ),
+        measure_row(
+            f"{SOURCE_ID}.incident_reports",
+            SOURCE_ID,
+            "Hate incidents reported through Stop Hate UK (Report Type = Incident report)",
+            "reports",
+            "month",
+        ),
+    ]
+
+
+RECONCILE_SQL = """
+WITH from_records AS (
+    SELECT 'stop_hate_uk.reports' AS measure_id, month AS period_start, area_code, count(*) AS n
+    FROM stop_hate_uk_reports GROUP BY ALL
+    UNION ALL
+    SELECT 'stop_hate_uk.incident_reports', month, area_code, count(*)
+    FROM stop_hate_uk_reports WHERE report_type = 'Incident report' GROUP BY ALL
+),
+from_observations AS (
+    SELECT measure_id, period_start, area_code, value AS n
+    FROM observations WHERE source_id = 'stop_hate_uk'
+)
+SELECT 'stop_hate_uk' AS source_id, period_start, area_code, r.n AS records,
+       o.n AS observations
+FROM from_records AS r FULL JOIN from_observations AS o
+    USING (measure_id, period_start, area_code)
+WHERE coalesce(r.n, 0) <> coalesce(o.n, 0)
+"""
+
+SPEC = SourceSpec(
+    source_id=SOURCE_ID,
+    title="Stop Hate UK third-party hate reports",
+    group="stop_hate_uk",
+    accepted_schema=ACCEPTED_SCHEMA,
+    record_tables=("stop_hate_uk_reports",),
+    extra_tables=("stop_hate_uk_report_motivations",),
+    build_contract=build_contract,
+    measures=measures,
+    read_all=read_all,
+    reconcile_sql=RECONCILE_SQL,
+)

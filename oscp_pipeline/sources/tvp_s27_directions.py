@@ -1,0 +1,324 @@
+"""Thames Valley Police directions to leave under section 27 of the Violent Crime Reduction Act
+2006: one row per direction, delivered quarterly.
+
+A constable could direct a person aged 10 or over to leave a locality for up to 48 hours to
+reduce the risk of alcohol-related crime or disorder; in Oxfordshire mostly in Oxford's night-time
+economy. The Anti-social Behaviour, Crime and Policing Act 2014 repealed the power on 20 October
+2014 (replaced by the dispersal power), so a direction dated after that day cannot exist and is
+set aside, and the months after it are "not applicable" in ``observations``, never zero. The
+force still sends a file for each quarter: after the repeal it may hold only a header, which is
+a valid delivery with no directions.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import json
+import re
+from functools import cache
+from pathlib import Path
+
+import pyarrow as pa
+
+from oscp_pipeline import periods
+from oscp_pipeline.reference import districts, load_reference_table, resolve_area
+from oscp_pipeline.sources.base import (
+    LOAD_LOG_SCHEMA,
+    SET_ASIDE_SCHEMA,
+    Column,
+    Expectation,
+    FileRead,
+    FileRejected,
+    SourceContract,
+    SourceSpec,
+    load_log_row,
+    measure_row,
+    normalise_header,
+    parse_date,
+    read_delimited,
+    sha256_of,
+)
+
+SOURCE_ID = "tvp_s27_directions"
+MEASURE_ID = f"{SOURCE_ID}.directions"
+FILE_NAME = re.compile(
+    r"^tvp_s27_directions_(?P<year>\d{4}-\d{2})_(?P<quarter>Q[1-4])\.csv$", re.IGNORECASE
+)
+DATE_FORMATS = ("%d/%m/%Y",)
+AGE_BANDS = ("Under 18", "18-24", "25-34", "35-44", "45+", "Unknown")
+GENDERS = ("Male", "Female", "Unknown")
+
+COLUMNS = (
+    Column("date_issued", "Date Issued", "Date the direction was given, DD/MM/YYYY"),
+    Column("district", "District", "Oxfordshire district where the direction was given"),
+    Column("age_band", "Age Band", "Under 18, 18-24, 25-34, 35-44, 45+ or Unknown"),
+    Column("gender", "Gender", "Male, Female or Unknown"),
+)
+PUBLISHED_HEADERS = {column.name: column.header for column in COLUMNS}
+
+ACCEPTED_SCHEMA = pa.schema(
+    [
+        ("date_issued", pa.date32()),
+        ("month", pa.date32()),
+        ("area_code", pa.string()),
+        ("age_band", pa.string()),
+        ("gender", pa.string()),
+        ("source_file", pa.string()),
+        ("row_number", pa.int64()),
+    ]
+)
+
+
+@cache
+def first_day_after_repeal() -> dt.date:
+    """First day without the power, from the series break recorded in the reference data."""
+    breaks = load_reference_table("series_breaks").to_pylist()
+    return next(row["break_date"] for row in breaks if row["measure_id"] == MEASURE_ID)
+
+
+def build_contract() -> SourceContract:
+    """The Thames Valley Police section 27 directions contract."""
+    last_day = first_day_after_repeal() - dt.timedelta(days=1)
+    return SourceContract(
+        source_id=SOURCE_ID,
+        title="Thames Valley Police section 27 directions to leave",
+        publisher="Thames Valley Police (data-sharing agreement with the partnership)",
+        file_pattern="tvp_s27_directions/tvp_s27_directions_YYYY-YY_QN.csv",
+        columns=COLUMNS,
+        row_rules=(
+            "The file name gives the financial quarter the file covers; a file with only a "
+            "header is a valid delivery with no directions.",
+            "Date Issued is DD/MM/YYYY and falls within the file's quarter.",
+            f"A direction dated after {last_day:%d %B %Y} is set aside: the power was repealed.",
+            "District is one of the five Oxfordshire districts (spellings in area_aliases.csv).",
+            "Age Band and Gender come from fixed lists.",
+            "Directions carry no identifier: identical rows are separate directions.",
+        ),
+        expectations=(
+            Expectation("not_null", "every direction has a date", "date_issued"),
+            Expectation(
+                "in_set",
+                "directions are placed in an Oxfordshire district",
+                "area_code",
+                {"value_set": sorted(districts().values())},
+            ),
+            Expectation(
+                "in_set",
+                "age bands come from the agreed list",
+                "age_band",
+                {"value_set": list(AGE_BANDS)},
+            ),
+            Expectation(
+                "in_set",
+                "genders come from the agreed list",
+                "gender",
+                {"value_set": list(GENDERS)},
+            ),
+        ),
+    )
+
+
+def file_quarter(path: Path) -> dt.date | None:
+    """First day of the financial quarter a file covers, from its name; None if unnamed."""
+    match = FILE_NAME.match(path.name)
+    if not match:
+        return None
+    return periods.quarter_start_of_label(f"{match['year']} {match['quarter'].upper()}")
+
+
+def discover_files(raw_dir: Path) -> list[Path]:
+    """Every CSV under ``<raw>/tvp_s27_directions``, in a stable order."""
+    folder = raw_dir / SOURCE_ID
+    if not folder.is_dir():
+        return []
+    return sorted(p for p in folder.iterdir() if p.suffix.lower() == ".csv")
+
+
+def _canonical(value: str, allowed: tuple[str, ...]) -> str | None:
+    key = normalise_header(value)
+    return next((option for option in allowed if normalise_header(option) == key), None)
+
+
+def _classify(row: dict[str, str], quarter: dt.date) -> tuple[str, str] | dict[str, object]:
+    """Either (reason code, reason) to set the row aside, or the direction's canonical values."""
+    text = {name: (row.get(name) or "").strip() for name in PUBLISHED_HEADERS}
+    issued, problem = parse_date(text["date_issued"], DATE_FORMATS)
+    if issued is None:
+        return "invalid_date", f"column 'Date Issued': {problem}"
+    if issued >= first_day_after_repeal():
+        repealed = first_day_after_repeal() - dt.timedelta(days=1)
+        return "after_repeal", (
+            f"column 'Date Issued': {issued.isoformat()} is after {repealed:%d %B %Y}, when "
+            "section 27 of the Violent Crime Reduction Act 2006 was repealed (Anti-social "
+            "Behaviour, Crime and Policing Act 2014)"
+        )
+    quarter_end = periods.add_months(quarter, 3) - dt.timedelta(days=1)
+    if not quarter <= issued <= quarter_end:
+        return "date_outside_period", (
+            f"column 'Date Issued': {issued.isoformat()} is outside the quarter the file covers "
+            f"({periods.fy_quarter_label(quarter)}, {quarter.isoformat()} to "
+            f"{quarter_end.isoformat()})"
+        )
+    area_code = resolve_area(text["district"]) if text["district"] else None
+    if area_code not in districts().values():
+        return "unknown_district", (
+            f"column 'District': '{text['district']}' is not one of the five Oxfordshire "
+            "districts (a new spelling is added to area_aliases.csv)"
+        )
+    age_band = _canonical(text["age_band"], AGE_BANDS)
+    if age_band is None:
+        return "unknown_age_band", (
+            f"column 'Age Band': '{text['age_band']}' is not one of {', '.join(AGE_BANDS)}"
+        )
+    gender = _canonical(text["gender"], GENDERS)
+    if gender is None:
+        return "unknown_gender", (
+            f"column 'Gender': '{text['gender']}' is not one of {', '.join(GENDERS)}"
+        )
+    return {
+        "date_issued": issued,
+        "month": issued.replace(day=1),
+        "area_code": area_code,
+        "age_band": age_band,
+        "gender": gender,
+    }
+
+
+def _set_aside(
+    source_file: str, row_number: int, reason_code: str, reason: str, record: str
+) -> dict[str, object]:
+    return {
+        "source_id": SOURCE_ID,
+        "source_file": source_file,
+        "row_number": row_number,
+        "reason_code": reason_code,
+        "reason": reason,
+        "record": record,
+    }
+
+
+def _relative(path: Path, raw_dir: Path) -> str:
+    try:
+        return path.resolve().relative_to(raw_dir.resolve()).as_posix()
+    except ValueError:
+        return path.name
+
+
+def read_direction_files(paths: list[Path], raw_dir: Path) -> FileRead:
+    """Read every quarterly file; each row is loaded or set aside with its reason."""
+    accepted: list[dict[str, object]] = []
+    set_aside: list[dict[str, object]] = []
+    log_lines: list[dict[str, object]] = []
+    warnings: list[str] = []
+    for path in paths:
+        source_file = _relative(path, raw_dir)
+        digest = sha256_of(path)
+        quarter = file_quarter(path)
+        if quarter is None:
+            problem = (
+                "the file name does not give the quarter it covers; expected "
+                "tvp_s27_directions_YYYY-YY_QN.csv (e.g. tvp_s27_directions_2013-14_Q2.csv)"
+            )
+            log_lines.append(_rejected(source_file, digest, (None, None), problem))
+            continue
+        period = (quarter, periods.add_months(quarter, 3) - dt.timedelta(days=1))
+        try:
+            records = read_delimited(path, COLUMNS, source_file)
+        except FileRejected as rejected:
+            log_lines.append(_rejected(source_file, digest, period, rejected.problem))
+            continue
+        if records.unknown_columns:
+            warnings.append(f"{source_file}: ignored unknown column(s) {records.unknown_columns}")
+        file_aside = [
+            (
+                number,
+                _set_aside(
+                    source_file,
+                    number,
+                    "malformed_row",
+                    f"row has {len(next(csv.reader([text]), []))} fields; expected "
+                    f"{len(records.header_map) + len(records.unknown_columns)}",
+                    json.dumps({"text": text}, ensure_ascii=False),
+                ),
+            )
+            for number, text in records.malformed
+        ]
+        loaded = 0
+        for row in records.table.to_pylist():
+            number = int(row["row_number"])
+            outcome = _classify(row, quarter)
+            if isinstance(outcome, tuple):
+                record = json.dumps(
+                    {header: row[name] for name, header in PUBLISHED_HEADERS.items()},
+                    ensure_ascii=False,
+                )
+                file_aside.append((number, _set_aside(source_file, number, *outcome, record)))
+                continue
+            accepted.append({**outcome, "source_file": source_file, "row_number": number})
+            loaded += 1
+        set_aside.extend(row for _, row in sorted(file_aside, key=lambda pair: pair[0]))
+        counts = (records.table.num_rows + len(records.malformed), loaded, len(file_aside))
+        log_lines.append(
+            load_log_row(SOURCE_ID, source_file, digest, records.encoding, period, counts)
+        )
+    return FileRead(
+        pa.Table.from_pylist(accepted, ACCEPTED_SCHEMA),
+        pa.Table.from_pylist(set_aside, SET_ASIDE_SCHEMA),
+        pa.Table.from_pylist(log_lines, LOAD_LOG_SCHEMA),
+        warnings,
+    )
+
+
+def _rejected(
+    source_file: str,
+    digest: str,
+    period: tuple[dt.date | None, dt.date | None],
+    problem: str,
+) -> dict[str, object]:
+    return load_log_row(SOURCE_ID, source_file, digest, "", period, (0, 0, 0), "rejected", problem)
+
+
+def read_all(raw_dir: Path) -> FileRead:
+    return read_direction_files(discover_files(raw_dir), raw_dir)
+
+
+def measures() -> list[dict[str, str | None]]:
+    return [
+        measure_row(
+            MEASURE_ID,
+            SOURCE_ID,
+            "Section 27 directions to leave given by Thames Valley Police (power repealed "
+            "20 October 2014)",
+            "directions",
+            "month",
+        )
+    ]
+
+
+RECONCILE_SQL = """
+WITH from_records AS (
+    SELECT month AS period_start, area_code, count(*) AS n
+    FROM tvp_s27_directions GROUP BY ALL
+),
+from_observations AS (
+    SELECT period_start, area_code, value AS n
+    FROM observations WHERE source_id = 'tvp_s27_directions'
+)
+SELECT 'tvp_s27_directions' AS source_id, period_start, area_code, r.n AS records,
+       o.n AS observations
+FROM from_records AS r FULL JOIN from_observations AS o USING (period_start, area_code)
+WHERE coalesce(r.n, 0) <> coalesce(o.n, 0)
+"""
+
+SPEC = SourceSpec(
+    source_id=SOURCE_ID,
+    title="Thames Valley Police section 27 directions to leave",
+    group="tvp_s27_directions",
+    accepted_schema=ACCEPTED_SCHEMA,
+    record_tables=("tvp_s27_directions",),
+    build_contract=build_contract,
+    measures=measures,
+    read_all=read_all,
+    reconcile_sql=RECONCILE_SQL,
+)

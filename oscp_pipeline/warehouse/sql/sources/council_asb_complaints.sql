@@ -1,0 +1,49 @@
+-- District council domestic noise and domestic waste complaints: one row per complaint, and
+-- monthly counts per district. Counts are zero-filled for every month of every quarter a
+-- council delivered, for each district its folder covers (the folder is the OSCP area's name
+-- as a slug: `south_and_vale` covers South Oxfordshire and Vale of White Horse).
+
+CREATE TABLE council_asb_complaints AS
+SELECT reference, date_received, month, service, category, category_published, area_code,
+       council_layout, source_file, row_number
+FROM stg_council_asb_complaints_accepted
+ORDER BY date_received, area_code, source_file, row_number;
+
+CREATE TEMP TABLE obs_council_asb_complaints AS
+WITH delivered AS (
+    SELECT DISTINCT split_part(source_file, '/', 2) AS folder, period_start, period_end
+    FROM stg_load_log
+    WHERE source_id = 'council_asb_complaints' AND status = 'loaded'
+),
+folder_areas AS (
+    SELECT trim(regexp_replace(lower(area_name), '[^a-z0-9]+', '_', 'g'), '_') AS folder,
+           area_code
+    FROM dim_area
+    WHERE area_type IN ('csp', 'district')
+),
+covered AS (
+    SELECT DISTINCT district.area_code,
+           unnest(generate_series(d.period_start, d.period_end, INTERVAL 1 MONTH))::DATE AS month
+    FROM delivered AS d
+    JOIN folder_areas AS f USING (folder)
+    JOIN dim_area AS district
+        ON district.area_type = 'district'
+        AND (district.area_code = f.area_code OR district.csp_code = f.area_code)
+),
+services AS (
+    SELECT * FROM (VALUES
+        ('noise', 'council_asb_complaints.domestic_noise'),
+        ('waste', 'council_asb_complaints.domestic_waste')
+    ) AS s(service, measure_id)
+),
+counts AS (
+    SELECT month, area_code, service, count(*) AS n
+    FROM council_asb_complaints
+    GROUP BY ALL
+)
+SELECT 'council_asb_complaints' AS source_id, s.measure_id, c.area_code, c.month AS period_start,
+       'month' AS period_grain, coalesce(n.n, 0)::DOUBLE AS value, 'reported' AS value_status
+FROM covered AS c
+CROSS JOIN services AS s
+LEFT JOIN counts AS n
+    ON n.month = c.month AND n.area_code = c.area_code AND n.service = s.service;

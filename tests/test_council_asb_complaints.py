@@ -1,0 +1,468 @@
+"""District council noise and waste complaints: four declared layouts, one generic reader."""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import dataclasses
+import datetime as dt
+import io
+import json
+from collections import Counter
+from pathlib import Path
+
+import dagster as dg
+import pytest
+from conftest import SAMPLE_RAW_DIR
+from openpyxl import Workbook
+from test_refresh import query, refresh
+
+from oscp_pipeline.sources import council_asb_complaints as complaints
+from oscp_pipeline.sources.base import Column, FileRead, row_accounting_failures
+from oscp_pipeline.sources.council_asb_layouts import (
+    CHERWELL,
+    LAYOUTS,
+    SOUTH_AND_VALE,
+    CouncilLayout,
+)
+
+FOLDER = "council_asb_complaints"
+CHERWELL_HEADER = ["Reference", "Date Received", "Service", "Complaint Category", "Ward"]
+CHERWELL_ROWS = [
+    ["EH/13/1", "2013-07-04", "Noise", "Music", "Banbury \u2013 Ruscote"],
+    ["EH/13/2", "2013-07-05", "Waste", "Side Waste", "Bicester West"],
+    ["EH/13/3", "2013-08-01", "Noise", "Fireworks", "Bicester West"],
+    ["EH/13/4", "31/08/2013", "Noise", "Music", "Kidlington South"],
+    ["EH/13/5", "2013-06-30", "Noise", "Music", "Kidlington South"],
+    ["EH/13/6", "2013-07-06", "Waste", "Music", "Banbury Grimsbury"],
+    ["EH/13/7", "2013-07-07", "Pest Control", "Music", "Banbury Grimsbury"],
+    ["", "2013-07-08", "Noise", "DIY", "Bicester West"],
+    ["EH/13/1", "2013-07-09", "Noise", "DIY", "Bicester West"],
+    ["EH/13/8", "2013-09-30", "noise", " dog  barking ", "Bicester West"],
+]
+CHERWELL_FILE = f"{FOLDER}/cherwell/cherwell_complaints_2013-14_Q2.csv"
+
+
+def write_csv(
+    raw: Path,
+    relative: str,
+    header: list[str],
+    rows: list[list[str]],
+    encoding: str = "utf-8",
+    trailer: str = "",
+) -> Path:
+    path = raw / relative
+    path.parent.mkdir(parents=True, exist_ok=True)
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow(header)
+    writer.writerows(rows)
+    path.write_bytes((buffer.getvalue() + trailer).encode(encoding))
+    return path
+
+
+def reasons(read: FileRead) -> list[tuple[int, str, str]]:
+    return [
+        (r["row_number"], r["reason_code"], r["reason"])
+        for r in read.set_aside.to_pylist()
+        if r["reason_code"] != "totals_line"
+    ]
+
+
+def test_the_sample_is_read_in_all_four_layouts_with_every_row_accounted_for() -> None:
+    read = complaints.read_all(SAMPLE_RAW_DIR)
+    assert row_accounting_failures(read) == []
+    assert read.warnings == []
+    log = read.load_log.to_pylist()
+    assert len(log) == 64 and {line["status"] for line in log} == {"loaded"}
+    encodings = {line["source_file"].split("/")[1]: line["encoding"] for line in log}
+    assert encodings == {
+        "cherwell": "utf-8",
+        "oxford": "xlsx",
+        "south_and_vale": "utf-8",
+        "west_oxfordshire": "cp1252",
+    }
+    assert Counter(read.set_aside["reason_code"].to_pylist()) == {
+        "totals_line": 16,
+        "unknown_category": 4,
+        "date_outside_file": 1,
+        "invalid_date": 1,
+        "duplicate_reference": 1,
+        "unknown_district": 1,
+    }
+    by_code = {r["reason_code"]: r for r in read.set_aside.to_pylist()}
+    assert by_code["unknown_category"]["reason"] == (
+        "category 'Fireworks' in column 'Complaint Category' is not in the Cherwell layout's "
+        "category map"
+    )
+    assert by_code["invalid_date"]["reason"] == (
+        "column 'Date Received': '31/09/2012' is not a date in the declared format(s) "
+        "%d/%m/%Y, %Y-%m-%d"
+    )
+    rows = read.accepted.to_pylist()
+    assert len(rows) == 15069
+    assert {r["council_layout"] for r in rows} == {layout.layout_id for layout in LAYOUTS}
+
+    def noise_in(year: int) -> int:
+        start, end = dt.date(year, 4, 1), dt.date(year + 1, 4, 1)
+        return sum(r["service"] == "noise" and start <= r["month"] < end for r in rows)
+
+    assert 1.10 <= noise_in(2013) / noise_in(2012) <= 1.20  # domestic noise rose in 2013-14
+
+
+def test_each_set_aside_row_names_the_column_the_value_and_what_was_expected(
+    tmp_path: Path,
+) -> None:
+    write_csv(tmp_path, CHERWELL_FILE, CHERWELL_HEADER, CHERWELL_ROWS, trailer="EH/13/9,2013\r\n")
+    read = complaints.read_all(tmp_path)
+    accepted = read.accepted.to_pylist()
+    assert [
+        (r["reference"], r["date_received"], r["service"], r["category"], r["row_number"])
+        for r in accepted
+    ] == [
+        ("EH/13/1", dt.date(2013, 7, 4), "noise", "music", 2),
+        ("EH/13/2", dt.date(2013, 7, 5), "waste", "side_waste", 3),
+        ("EH/13/8", dt.date(2013, 9, 30), "noise", "barking_dog", 11),
+    ]
+    assert {(r["area_code"], r["council_layout"]) for r in accepted} == {
+        ("E07000177", "cherwell_csv")
+    }
+    assert accepted[2]["category_published"] == "dog  barking"
+    assert reasons(read) == [
+        (
+            4,
+            "unknown_category",
+            "category 'Fireworks' in column 'Complaint Category' is not in the Cherwell "
+            "layout's category map",
+        ),
+        (
+            5,
+            "invalid_date",
+            "column 'Date Received': '31/08/2013' is not a date in the declared format(s) %Y-%m-%d",
+        ),
+        (
+            6,
+            "date_outside_file",
+            "column 'Date Received': 2013-06-30 is outside the quarter the file covers "
+            "(2013-14 Q2, 2013-07-01 to 2013-09-30)",
+        ),
+        (
+            7,
+            "service_mismatch",
+            "column 'Service' says 'Waste' (waste) but category 'Music' is a noise category in "
+            "the Cherwell layout's map",
+        ),
+        (
+            8,
+            "unknown_service",
+            "service 'Pest Control' in column 'Service' is not in the Cherwell layout's "
+            "service map",
+        ),
+        (9, "missing_reference", "column 'Reference' is blank"),
+        (
+            10,
+            "duplicate_reference",
+            f"reference 'EH/13/1' in column 'Reference' was already loaded for Cherwell from "
+            f"{CHERWELL_FILE} row 2",
+        ),
+        (12, "malformed_row", "row does not have the 5 fields of the header"),
+    ]
+    assert json.loads(read.set_aside.to_pylist()[0]["record"]) == dict(
+        zip(CHERWELL_HEADER, CHERWELL_ROWS[2], strict=True)
+    )
+    (line,) = read.load_log.to_pylist()
+    assert (line["period_start"], line["period_end"]) == (dt.date(2013, 7, 1), dt.date(2013, 9, 30))
+    assert (line["rows_read"], line["rows_loaded"], line["rows_set_aside"]) == (11, 3, 8)
+    assert row_accounting_failures(read) == []
+
+
+def test_header_order_case_bom_and_encoding_leave_the_accepted_rows_unchanged(
+    tmp_path: Path,
+) -> None:
+    write_csv(tmp_path / "a", CHERWELL_FILE, CHERWELL_HEADER, CHERWELL_ROWS)
+    baseline = complaints.read_all(tmp_path / "a")
+    order = [4, 2, 0, 3, 1]
+    shuffled = [[row[i] for i in order] for row in CHERWELL_ROWS]
+    header = [f" {CHERWELL_HEADER[i].upper()}  " for i in order]
+    write_csv(tmp_path / "b", CHERWELL_FILE, header, shuffled, encoding="cp1252")
+    path = write_csv(tmp_path / "c", CHERWELL_FILE, header, shuffled)
+    path.write_bytes(codecs.BOM_UTF8 + path.read_bytes())
+    for variant, encoding in (("b", "cp1252"), ("c", "utf-8-sig")):
+        read = complaints.read_all(tmp_path / variant)
+        assert read.accepted.equals(baseline.accepted)
+        assert reasons(read) == reasons(baseline)
+        assert read.load_log["encoding"].to_pylist() == [encoding]
+    # Cherwell sends UTF-8: a Windows-1252 file is read all the same, and noted.
+    assert complaints.read_all(tmp_path / "b").warnings == [
+        f"{CHERWELL_FILE}: arrived as cp1252; the Cherwell layout expects utf-8 or utf-8-sig"
+    ]
+
+
+WEST_HEADER = ["Complaint ID", "Date Logged", "Service", "Complaint Type", "Ward"]
+WEST_ROWS = [
+    ["1001", "04/07/2013", "Noise", "Noise \u2013 music", "Witney Central"],
+    ["1002", "05/07/2013", "Waste", "Waste \u2013 side waste", "Caf\u00e9 Quarter"],
+    ["1003", "06/07/2013", "Noise", "Noise - music", "Eynsham"],
+]
+WEST_FILE = f"{FOLDER}/west_oxfordshire/wodc_noise_waste_2013-14_Q2.csv"
+
+
+@pytest.mark.parametrize("totals", ["Total,,,,3", "3,,,,Total", "TOTAL complaints: 3"])
+def test_a_totals_line_is_checked_against_the_rows_and_not_loaded(
+    tmp_path: Path, totals: str
+) -> None:
+    write_csv(tmp_path, WEST_FILE, WEST_HEADER, WEST_ROWS, "cp1252", trailer=totals + "\r\n")
+    read = complaints.read_all(tmp_path)
+    assert [(r["category"], r["row_number"]) for r in read.accepted.to_pylist()] == [
+        ("music", 2),
+        ("side_waste", 3),
+    ]
+    assert read.warnings == []
+    assert [
+        (r["row_number"], r["reason_code"], r["reason"]) for r in read.set_aside.to_pylist()
+    ] == [
+        (
+            4,
+            "unknown_category",
+            "category 'Noise - music' in column 'Complaint Type' is not in the West Oxfordshire "
+            "layout's category map",
+        ),
+        (
+            5,
+            "totals_line",
+            "totals line: 3 complaints, agreeing with the 3 complaint rows above it; not "
+            "loaded as data",
+        ),
+    ]
+    (line,) = read.load_log.to_pylist()
+    assert (line["encoding"], line["rows_read"], line["rows_loaded"]) == ("cp1252", 4, 2)
+    assert row_accounting_failures(read) == []
+
+
+def test_a_totals_line_that_disagrees_or_is_missing_rejects_the_file(tmp_path: Path) -> None:
+    write_csv(tmp_path, WEST_FILE, WEST_HEADER, WEST_ROWS, "cp1252", trailer="Total,,,,57\r\n")
+    (line,) = complaints.read_all(tmp_path).load_log.to_pylist()
+    assert line["source_file"] == WEST_FILE
+    assert (line["status"], line["message"]) == (
+        "rejected",
+        "totals line 5 ('Total,,,,57') states 57 complaints but the file has 3 complaint rows",
+    )
+    write_csv(tmp_path, WEST_FILE, WEST_HEADER, WEST_ROWS, "cp1252")
+    (line,) = complaints.read_all(tmp_path).load_log.to_pylist()
+    assert line["message"] == (
+        "the West Oxfordshire layout ends with a totals line like 'Total,,,,57'; the last line "
+        "is '1003,06/07/2013,Noise,Noise - music,Eynsham'"
+    )
+
+
+def test_oxford_workbook_reads_date_cells_and_day_first_text_and_keeps_no_notes(
+    tmp_path: Path,
+) -> None:
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.title = "Complaints"
+    sheet.append(["Oxford City Council: Environmental Health noise and waste complaints"])
+    sheet.append(["Quarter 2013-14 Q2"])
+    sheet.append(["Case Ref", "Date Received", "Type", "Category", "Ward", "Details"])
+    sheet.append(["OXF-1", dt.datetime(2013, 7, 4), "Noise", "Loud music", "Carfax", "Flat 2"])
+    sheet.append(["OXF-2", "05/07/2013", "Waste", "Bins left out", "Jericho", ""])
+    sheet.append(["OXF-3", "07/05/2013", "Noise", "Party", "Carfax", ""])
+    sheet.append(["OXF-4", dt.datetime(2013, 7, 8), "Noise", "Noisy neighbours", "Iffley", "No 9"])
+    path = tmp_path / FOLDER / "oxford" / "oxford_complaints_2013-14_Q2.xlsx"
+    path.parent.mkdir(parents=True)
+    workbook.save(path)
+    read = complaints.read_all(tmp_path)
+    assert [
+        (r["reference"], r["date_received"], r["category"], r["row_number"])
+        for r in read.accepted.to_pylist()
+    ] == [
+        ("OXF-1", dt.date(2013, 7, 4), "music", 4),
+        ("OXF-2", dt.date(2013, 7, 5), "bins_on_street", 5),
+    ]
+    assert reasons(read) == [
+        (
+            6,
+            "date_outside_file",
+            "column 'Date Received': 2013-05-07 is outside the quarter the file covers "
+            "(2013-14 Q2, 2013-07-01 to 2013-09-30)",
+        ),
+        (
+            7,
+            "unknown_category",
+            "category 'Noisy neighbours' in column 'Category' is not in the Oxford layout's "
+            "category map",
+        ),
+    ]
+    # The officers' notes are a personal free-text field: recognised, never kept.
+    records = [json.loads(r) for r in read.set_aside["record"].to_pylist()]
+    assert all(
+        list(r) == ["Case Ref", "Date Received", "Type", "Category", "Ward"] for r in records
+    )
+    assert read.load_log["encoding"].to_pylist() == ["xlsx"]
+
+
+SOUTH_AND_VALE_HEADER = ["Case Ref", "District", "Date Received", "Service", "Complaint Type"]
+SOUTH_AND_VALE_ROWS = [
+    ["SV1", "South Oxfordshire", "04/07/2013 10:15", "Noise", "Amplified music"],
+    ["SV2", "Vale", "05/07/2013 11:00", "Waste", "Bins on highway"],
+    ["SV3", "Vale of White Horse", "06/07/2013", "Noise Nuisance", "Dog barking"],
+    ["SV4", "Didcot", "07/07/2013 09:30", "Noise", "Dog barking"],
+]
+SOUTH_AND_VALE_FILE = f"{FOLDER}/south_and_vale/south_and_vale_complaints_2013-14_Q2.csv"
+
+
+def test_the_joint_south_and_vale_file_gives_each_row_its_district(tmp_path: Path) -> None:
+    write_csv(tmp_path, SOUTH_AND_VALE_FILE, SOUTH_AND_VALE_HEADER, SOUTH_AND_VALE_ROWS)
+    read = complaints.read_all(tmp_path)
+    assert [(r["reference"], r["area_code"]) for r in read.accepted.to_pylist()] == [
+        ("SV1", "E07000179"),
+        ("SV2", "E07000180"),
+        ("SV3", "E07000180"),
+    ]
+    assert reasons(read) == [
+        (
+            5,
+            "unknown_district",
+            "district 'Didcot' in column 'District' is not one of the South and Vale layout's "
+            "districts (South Oxfordshire, Vale of White Horse)",
+        )
+    ]
+
+
+def test_a_new_layout_is_a_declaration_and_dates_are_never_guessed(tmp_path: Path) -> None:
+    """Cherwell's next case system exports workbooks whose dates may be month-first."""
+    cherwell_2015 = CouncilLayout(
+        layout_id="cherwell_xlsx",
+        title="Cherwell (workbook)",
+        council="Cherwell",
+        file_glob="*.xlsx",
+        file_type="xlsx",
+        sheet="Export",
+        encodings=("xlsx",),
+        columns=(
+            Column("reference", "Case", "Case number"),
+            Column("date_received", "Opened", "Date the case was opened"),
+            Column("category", "Problem", "Problem code"),
+        ),
+        date_formats=("%d/%m/%Y", "%m/%d/%Y"),
+        district="Cherwell",
+        categories={"NOISE-MUSIC": ("noise", "music"), "WASTE-SIDE": ("waste", "side_waste")},
+    )
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.title = "Export"
+    sheet.append(["Case", "Opened", "Problem"])
+    sheet.append(["C1", "13/01/2014", "NOISE-MUSIC"])
+    sheet.append(["C2", "01/14/2014", "WASTE-SIDE"])
+    sheet.append(["C3", "02/03/2014", "NOISE-MUSIC"])
+    path = tmp_path / FOLDER / "cherwell" / "cherwell_export_2013-14_Q4.xlsx"
+    path.parent.mkdir(parents=True)
+    workbook.save(path)
+    write_csv(tmp_path, CHERWELL_FILE, CHERWELL_HEADER, CHERWELL_ROWS[:2])
+    read = complaints.read_all(tmp_path, (CHERWELL, cherwell_2015))
+    assert [
+        (r["council_layout"], r["reference"], r["date_received"], r["category"])
+        for r in read.accepted.to_pylist()
+    ] == [
+        ("cherwell_csv", "EH/13/1", dt.date(2013, 7, 4), "music"),
+        ("cherwell_csv", "EH/13/2", dt.date(2013, 7, 5), "side_waste"),
+        ("cherwell_xlsx", "C1", dt.date(2014, 1, 13), "music"),
+        ("cherwell_xlsx", "C2", dt.date(2014, 1, 14), "side_waste"),
+    ]
+    assert reasons(read) == [
+        (
+            4,
+            "invalid_date",
+            "column 'Opened': '02/03/2014' is ambiguous: it could be 2014-02-03 or 2014-03-02",
+        )
+    ]
+
+
+def test_a_layout_that_cannot_be_read_fails_when_it_is_declared() -> None:
+    with pytest.raises(ValueError, match=r"category 'Bangers' maps to unknown \('noise', 'fire"):
+        dataclasses.replace(CHERWELL, categories={"Bangers": ("noise", "fireworks")})
+    no_district = tuple(c for c in SOUTH_AND_VALE.columns if c.name != "district")
+    with pytest.raises(ValueError, match="either a fixed district or a district column"):
+        dataclasses.replace(SOUTH_AND_VALE, columns=no_district)
+    with pytest.raises(ValueError, match="district 'Oxford' is not in Cherwell"):
+        dataclasses.replace(CHERWELL, district="Oxford")
+
+
+def test_files_no_layout_reads_are_reported_and_a_name_without_a_quarter_is_rejected(
+    tmp_path: Path,
+) -> None:
+    write_csv(tmp_path, f"{FOLDER}/cherwell/cherwell_complaints.csv", CHERWELL_HEADER, [])
+    write_csv(tmp_path, f"{FOLDER}/cherwell/notes.txt", ["x"], [])
+    write_csv(tmp_path, f"{FOLDER}/banbury/complaints_2013-14_Q2.csv", ["x"], [])
+    write_csv(tmp_path, f"{FOLDER}/complaints_2013-14_Q2.csv", ["x"], [])
+    read = complaints.read_all(tmp_path)
+    assert read.warnings == [
+        f"{FOLDER}/complaints_2013-14_Q2.csv: not read; each council's files go in its folder "
+        "(cherwell, oxford, south_and_vale, west_oxfordshire)",
+        f"{FOLDER}/banbury/: no council layout reads this folder",
+        f"{FOLDER}/cherwell/notes.txt: not read; the layouts of this folder read *.csv",
+    ]
+    (line,) = read.load_log.to_pylist()
+    assert (line["status"], line["message"]) == (
+        "rejected",
+        "the file name does not name the quarter it covers, like '_2013-14_Q2'",
+    )
+
+
+def test_refresh_counts_complaints_monthly_per_district_with_zeros_for_delivered_months(
+    tmp_path: Path, instance: dg.DagsterInstance
+) -> None:
+    raw, wh = tmp_path / "raw", tmp_path / "wh"
+    write_csv(raw, CHERWELL_FILE, CHERWELL_HEADER, CHERWELL_ROWS)
+    write_csv(raw, SOUTH_AND_VALE_FILE, SOUTH_AND_VALE_HEADER, SOUTH_AND_VALE_ROWS)
+    write_csv(raw, WEST_FILE, WEST_HEADER, WEST_ROWS, "cp1252", trailer="Total,,,,3\r\n")
+    result = refresh(raw, wh, instance)
+    assert result.success
+    assert query(
+        wh,
+        """SELECT council_layout, area_code, count(*) FROM council_asb_complaints
+           GROUP BY ALL ORDER BY 1, 2""",
+    ) == [
+        ("cherwell_csv", "E07000177", 3),
+        ("south_and_vale_csv", "E07000179", 1),
+        ("south_and_vale_csv", "E07000180", 2),
+        ("west_oxfordshire_csv", "E07000181", 2),
+    ]
+    observations = query(
+        wh,
+        """SELECT measure_id, area_code, period_start, value FROM observations
+           WHERE source_id = 'council_asb_complaints' AND value > 0 ORDER BY 1, 2, 3""",
+    )
+    noise, waste = "council_asb_complaints.domestic_noise", "council_asb_complaints.domestic_waste"
+    july, september = dt.date(2013, 7, 1), dt.date(2013, 9, 1)
+    assert observations == [
+        (noise, "E07000177", july, 1.0),
+        (noise, "E07000177", september, 1.0),
+        (noise, "E07000179", july, 1.0),
+        (noise, "E07000180", july, 1.0),
+        (noise, "E07000181", july, 1.0),
+        (waste, "E07000177", july, 1.0),
+        (waste, "E07000180", july, 1.0),
+        (waste, "E07000181", july, 1.0),
+    ]
+    # Zero-filled: 2 measures x 3 months x the 4 districts delivered; none for Oxford.
+    assert query(
+        wh,
+        """SELECT count(*), count(DISTINCT area_code), sum(value), min(period_grain)
+           FROM observations WHERE source_id = 'council_asb_complaints'""",
+    ) == [(24, 4, 8.0, "month")]
+    assert query(
+        wh,
+        """SELECT reason_code, count(*) FROM set_aside
+           WHERE source_id = 'council_asb_complaints' GROUP BY 1 ORDER BY 1""",
+    ) == [
+        ("date_outside_file", 1),
+        ("duplicate_reference", 1),
+        ("invalid_date", 1),
+        ("missing_reference", 1),
+        ("service_mismatch", 1),
+        ("totals_line", 1),
+        ("unknown_category", 2),
+        ("unknown_district", 1),
+        ("unknown_service", 1),
+    ]
