@@ -15,7 +15,6 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
-import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,12 +22,12 @@ from pathlib import Path
 import numpy as np
 from openpyxl import Workbook
 from openpyxl.styles import Font
-from openpyxl.writer.excel import ExcelWriter
+
+from oscp_pipeline.synthetic.workbooks import reproducible_xlsx_bytes
 
 FOLDER = "council_asb_complaints"
 FINANCIAL_YEARS = (2011, 2012, 2013, 2014)
 WORKBOOK_TIMESTAMP = dt.datetime(2015, 4, 20, 9, 0, 0)
-ZIP_TIMESTAMP = (2015, 4, 20, 9, 0, 0)
 
 # Relative level of complaints by month, April first: noise peaks in the summer evenings.
 NOISE_MONTHS = (1.0, 1.05, 1.15, 1.25, 1.2, 1.05, 0.95, 0.9, 0.95, 0.85, 0.85, 0.9)
@@ -179,23 +178,6 @@ OXFORD_NOTES = {
 }
 
 
-def _xlsx_bytes(workbook: Workbook) -> bytes:
-    """Serialise a workbook with fixed timestamps, so identical input gives identical bytes."""
-    workbook.properties.created = WORKBOOK_TIMESTAMP
-    workbook.properties.modified = WORKBOOK_TIMESTAMP
-    workbook.properties.creator = "oscp_pipeline.synthetic"
-    raw = io.BytesIO()
-    archive = zipfile.ZipFile(raw, "w", zipfile.ZIP_DEFLATED)
-    ExcelWriter(workbook, archive).save()  # closes the archive
-    fixed = io.BytesIO()
-    with zipfile.ZipFile(raw) as source, zipfile.ZipFile(fixed, "w") as target:
-        for info in source.infolist():
-            entry = zipfile.ZipInfo(info.filename, date_time=ZIP_TIMESTAMP)
-            entry.compress_type = zipfile.ZIP_DEFLATED
-            target.writestr(entry, source.read(info.filename))
-    return fixed.getvalue()
-
-
 def _oxford(folder: Path, year: int, quarter: int, rng: np.random.Generator) -> int:
     complaints = _complaints(("Oxford",), year, quarter, rng)
     workbook = Workbook()
@@ -228,7 +210,7 @@ def _oxford(folder: Path, year: int, quarter: int, rng: np.random.Generator) -> 
                 cell.number_format = "DD/MM/YYYY"
     sheet.column_dimensions["B"].width = 14
     name = f"oxford_env_health_complaints_{_quarter_name(year, quarter)}.xlsx"
-    (folder / name).write_bytes(_xlsx_bytes(workbook))
+    (folder / name).write_bytes(reproducible_xlsx_bytes(workbook, WORKBOOK_TIMESTAMP))
     return len(rows)
 
 

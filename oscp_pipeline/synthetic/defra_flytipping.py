@@ -12,14 +12,14 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
-import zipfile
 from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
 from openpyxl import Workbook
 from openpyxl.styles import Font
-from openpyxl.writer.excel import ExcelWriter
+
+from oscp_pipeline.synthetic.workbooks import reproducible_xlsx_bytes
 
 YEARS: tuple[str, ...] = ("2011-12", "2012-13", "2013-14", "2014-15")
 XLSX_YEARS = YEARS[:3]
@@ -34,7 +34,6 @@ REPORTING_BASIS = "All incidents"
 TRAILING_SPACE_YEAR = "2013-14"  # the CSV year whose LA names carry a stray trailing space
 # Fixed timestamps keep the XLSX byte-identical from run to run.
 WORKBOOK_TIMESTAMP = dt.datetime(2014, 11, 20, 9, 30, 0)
-ZIP_TIMESTAMP = (2014, 11, 20, 9, 30, 0)
 
 LAND_COLUMNS: tuple[str, ...] = (
     "Highway Incidents",
@@ -397,23 +396,6 @@ COVER_LINES: tuple[str, ...] = (
 )
 
 
-def _xlsx_bytes(workbook: Workbook) -> bytes:
-    """Serialise a workbook with fixed timestamps, so identical input gives identical bytes."""
-    workbook.properties.created = WORKBOOK_TIMESTAMP
-    workbook.properties.modified = WORKBOOK_TIMESTAMP
-    workbook.properties.creator = "oscp_pipeline.synthetic"
-    raw = io.BytesIO()
-    archive = zipfile.ZipFile(raw, "w", zipfile.ZIP_DEFLATED)
-    ExcelWriter(workbook, archive).save()  # closes the archive
-    fixed = io.BytesIO()
-    with zipfile.ZipFile(raw) as source, zipfile.ZipFile(fixed, "w") as target:
-        for info in source.infolist():
-            entry = zipfile.ZipInfo(info.filename, date_time=ZIP_TIMESTAMP)
-            entry.compress_type = zipfile.ZIP_DEFLATED
-            target.writestr(entry, source.read(info.filename))
-    return fixed.getvalue()
-
-
 def write_xlsx(path: Path, rows: list[LaRow]) -> None:
     """The table as DEFRA's workbook: a cover sheet, then banner rows above the header."""
     workbook = Workbook()
@@ -458,7 +440,7 @@ def write_xlsx(path: Path, rows: list[LaRow]) -> None:
             if HEADER[column - 1] == COST_COLUMN:
                 cell.number_format = "#,##0.00"
     sheet.freeze_panes = sheet.cell(header_row + 1, 5)
-    path.write_bytes(_xlsx_bytes(workbook))
+    path.write_bytes(reproducible_xlsx_bytes(workbook, WORKBOOK_TIMESTAMP))
 
 
 def _oxfordshire_totals(rows: list[LaRow]) -> dict[str, dict[str, int]]:

@@ -17,18 +17,16 @@ Incidents grand total was typed over by hand (it no longer adds up). Every figur
 from __future__ import annotations
 
 import datetime as dt
-import io
 import shutil
-import zipfile
 from pathlib import Path
 
 import numpy as np
 from openpyxl import Workbook
 from openpyxl.styles import Font
 from openpyxl.worksheet.worksheet import Worksheet
-from openpyxl.writer.excel import ExcelWriter
 
 from oscp_pipeline import periods
+from oscp_pipeline.synthetic.workbooks import reproducible_xlsx_bytes
 
 FOLDER = "tvp_domestic_abuse"
 FIRST_QUARTER = dt.date(2011, 4, 1)
@@ -37,7 +35,6 @@ DEFINITION_CHANGE = dt.date(2013, 4, 1)
 JUMP_MONTH = dt.date(2013, 7, 1)
 # Fixed timestamps keep each workbook byte-identical from run to run.
 WORKBOOK_TIMESTAMP = dt.datetime(2015, 4, 20, 9, 0, 0)
-ZIP_TIMESTAMP = (2015, 4, 20, 9, 0, 0)
 
 # (name as the force writes it, name in the 2011-12 template, share of the county's abuse)
 DISTRICTS: tuple[tuple[str, str, float], ...] = (
@@ -139,23 +136,6 @@ def _write_sheet(
     sheet.column_dimensions["A"].width = 22
 
 
-def _xlsx_bytes(workbook: Workbook) -> bytes:
-    """Serialise a workbook with fixed timestamps, so identical input gives identical bytes."""
-    workbook.properties.created = WORKBOOK_TIMESTAMP
-    workbook.properties.modified = WORKBOOK_TIMESTAMP
-    workbook.properties.creator = "oscp_pipeline.synthetic"
-    raw = io.BytesIO()
-    archive = zipfile.ZipFile(raw, "w", zipfile.ZIP_DEFLATED)
-    ExcelWriter(workbook, archive).save()  # closes the archive
-    fixed = io.BytesIO()
-    with zipfile.ZipFile(raw) as source, zipfile.ZipFile(fixed, "w") as target:
-        for info in source.infolist():
-            entry = zipfile.ZipInfo(info.filename, date_time=ZIP_TIMESTAMP)
-            entry.compress_type = zipfile.ZIP_DEFLATED
-            target.writestr(entry, source.read(info.filename))
-    return fixed.getvalue()
-
-
 def workbook_bytes(quarter: dt.date, figures: dict[str, list[list[int]]]) -> bytes:
     """One quarter's workbook: Crimes, Incidents, then Notes."""
     label = periods.fy_quarter_label(quarter)
@@ -172,7 +152,7 @@ def workbook_bytes(quarter: dt.date, figures: dict[str, list[list[int]]]) -> byt
         if line:
             notes.cell(number, 1, line)
     notes.column_dimensions["A"].width = 110
-    return _xlsx_bytes(workbook)
+    return reproducible_xlsx_bytes(workbook, WORKBOOK_TIMESTAMP)
 
 
 def file_name(quarter: dt.date) -> str:
