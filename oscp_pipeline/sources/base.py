@@ -12,13 +12,17 @@ import csv
 import datetime as dt
 import hashlib
 import io
+import json
 import re
-from collections.abc import Callable, Sequence
+from collections import Counter
+from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.csv as pa_csv
+
+from oscp_pipeline import periods
 
 # Set-aside and load-log rows have one shape for every source, so the warehouse can union them.
 SET_ASIDE_SCHEMA = pa.schema(
@@ -113,6 +117,23 @@ class FileRead:
     load_log: dict[str, object]
     warnings: list[str] = field(default_factory=list)
 
+    @classmethod
+    def from_rows(
+        cls,
+        accepted_schema: pa.Schema,
+        accepted: list[dict[str, object]],
+        set_aside: list[dict[str, object]],
+        load_log: list[dict[str, object]],
+        warnings: list[str],
+    ) -> FileRead:
+        """A read collected row by row, as the tables every source shares."""
+        return cls(
+            pa.Table.from_pylist(accepted, accepted_schema),
+            pa.Table.from_pylist(set_aside, SET_ASIDE_SCHEMA),
+            pa.Table.from_pylist(load_log, LOAD_LOG_SCHEMA),
+            warnings,
+        )
+
 
 @dataclass
 class RawRecords:
@@ -136,6 +157,32 @@ def sha256_of(path: Path) -> str:
         for chunk in iter(lambda: handle.read(1 << 20), b""):
             digest.update(chunk)
     return digest.hexdigest()
+
+
+def source_files(raw_dir: Path, folder: str, suffixes: Collection[str]) -> list[Path]:
+    """The files in ``<raw>/<folder>`` with one of ``suffixes`` (any case), in a stable order.
+
+    A source with no folder yet has no files: a partner that has not delivered is not an error.
+    """
+    directory = raw_dir / folder
+    if not directory.is_dir():
+        return []
+    return sorted(path for path in directory.iterdir() if path.suffix.lower() in suffixes)
+
+
+def relative_source_file(path: Path, raw_dir: Path) -> str:
+    """A delivered file's name as the warehouse shows it: its path under the raw folder.
+
+    The path as found under ``raw_dir`` is kept when it is there; otherwise both are resolved,
+    so a raw folder named by a relative path or through a link still gives the same name. A file
+    outside the raw folder is known by its own name.
+    """
+    if path.is_relative_to(raw_dir):
+        return path.relative_to(raw_dir).as_posix()
+    try:
+        return path.resolve().relative_to(raw_dir.resolve()).as_posix()
+    except ValueError:
+        return path.name
 
 
 def decode_to_utf8(data: bytes) -> tuple[bytes, str]:
@@ -271,6 +318,92 @@ def load_log_row(
         "status": status,
         "message": message,
     }
+
+
+def rejected_log_row(
+    source_id: str,
+    source_file: str,
+    sha256: str,
+    problem: str,
+    period: tuple[dt.date | None, dt.date | None] = (None, None),
+) -> dict[str, object]:
+    """The ``load_log`` line of a file that could not be read: nothing read, loaded or set
+    aside, and the problem as the message a partner is shown."""
+    return load_log_row(source_id, source_file, sha256, "", period, (0, 0, 0), "rejected", problem)
+
+
+def set_aside_row(
+    source_id: str,
+    source_file: str,
+    row_number: int,
+    reason_code: str,
+    reason: str,
+    record: str,
+) -> dict[str, object]:
+    """One ``set_aside`` row (``SET_ASIDE_SCHEMA``), in the shape every source shares.
+
+    ``record`` is the row as delivered, as JSON, so a partner can find and correct it.
+    """
+    return {
+        "source_id": source_id,
+        "source_file": source_file,
+        "row_number": row_number,
+        "reason_code": reason_code,
+        "reason": reason,
+        "record": record,
+    }
+
+
+def malformed_row(
+    source_id: str, source_file: str, row_number: int, text: str, width: int
+) -> dict[str, object]:
+    """The set-aside row of a line whose fields do not line up with the ``width`` header
+    fields: its cells cannot be trusted, so it is kept as the text that arrived."""
+    reason = f"row does not have the {width} fields of the header"
+    return set_aside_row(
+        source_id, source_file, row_number, "malformed_row", reason, json.dumps({"text": text})
+    )
+
+
+def rows_per_file(rows: Iterable[dict[str, object]]) -> dict[str, int]:
+    """How many rows came from each ``source_file``, for the load log."""
+    return dict(Counter(str(row["source_file"]) for row in rows))
+
+
+def quarters_period(quarters: Collection[dt.date]) -> tuple[dt.date | None, dt.date | None]:
+    """First day of the earliest quarter to last day of the latest, for the load log; unknown
+    when a file gives no quarter."""
+    if not quarters:
+        return None, None
+    return min(quarters), periods.add_months(max(quarters), 3) - dt.timedelta(days=1)
+
+
+def quarter_period(quarter: dt.date | None) -> tuple[dt.date | None, dt.date | None]:
+    """First and last day of a quarter, for the load log; unknown when the name gives none."""
+    return quarters_period([] if quarter is None else [quarter])
+
+
+def outside_quarter(header: str, day: dt.date, quarter: dt.date) -> str | None:
+    """Why a date in column ``header`` cannot belong to a file covering ``quarter``, naming
+    the quarter's first and last days; None when the date lies in it."""
+    last = periods.add_months(quarter, 3) - dt.timedelta(days=1)
+    if quarter <= day <= last:
+        return None
+    return (
+        f"column '{header}': {day.isoformat()} is outside the quarter the file covers "
+        f"({periods.fy_quarter_label(quarter)}, {quarter.isoformat()} to {last.isoformat()})"
+    )
+
+
+def listed_value(value: str, allowed: Sequence[str]) -> str | None:
+    """The listed value ``value`` names, ignoring case and spacing; None when it names none."""
+    key = normalise_header(value)
+    return next((option for option in allowed if normalise_header(option) == key), None)
+
+
+def not_listed(header: str, value: str, allowed: Sequence[str]) -> str:
+    """Why a value is not accepted: the column, the value and every value the list allows."""
+    return f"column '{header}': '{value}' is not one of {', '.join(allowed)}"
 
 
 def row_accounting_failures(read: FileRead) -> list[dict[str, object]]:

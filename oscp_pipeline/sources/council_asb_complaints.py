@@ -35,11 +35,18 @@ from oscp_pipeline.sources.base import (
     SourceSpec,
     decode_to_utf8,
     load_log_row,
+    malformed_row,
     measure_row,
+    outside_quarter,
     parse_date,
+    quarter_period,
     read_delimited,
     read_xlsx_rows,
     read_xlsx_table,
+    rejected_log_row,
+    relative_source_file,
+    rows_per_file,
+    set_aside_row,
     sha256_of,
 )
 from oscp_pipeline.sources.council_asb_layouts import (
@@ -253,7 +260,7 @@ def read_all(raw_dir: Path, layouts: Sequence[CouncilLayout] = LAYOUTS) -> FileR
     # Per council: reference -> (file, row) it was loaded from.
     loaded: dict[str, dict[str, tuple[str, int]]] = {}
     for path, claims in files:
-        source_file = path.relative_to(raw_dir).as_posix()
+        source_file = relative_source_file(path, raw_dir)
         outcome = _FileOutcome()
         outcomes[source_file] = (sha256_of(path), outcome)
         try:
@@ -281,10 +288,7 @@ def read_all(raw_dir: Path, layouts: Sequence[CouncilLayout] = LAYOUTS) -> FileR
         for number, text in records.malformed:
             if totals is None or number != totals["row_number"]:
                 width = len(records.header_map) + len(records.unknown_columns)
-                reason = f"row does not have the {width} fields of the header"
-                set_aside.append(
-                    _aside(source_file, number, "malformed_row", reason, json.dumps({"text": text}))
-                )
+                set_aside.append(malformed_row(SOURCE_ID, source_file, number, text, width))
         references = loaded.setdefault(layout.council, {})
         for row in records.table.to_pylist():
             if totals is not None and row["row_number"] == totals["row_number"]:
@@ -356,7 +360,8 @@ def _totals_line(
         f"totals line: {stated} complaints, agreeing with the {detail_rows} complaint rows "
         "above it; not loaded as data"
     )
-    return _aside(source_file, row_number, "totals_line", reason, json.dumps({"text": text}))
+    record = json.dumps({"text": text})
+    return set_aside_row(SOURCE_ID, source_file, row_number, "totals_line", reason, record)
 
 
 def _classify(
@@ -374,7 +379,7 @@ def _classify(
     )
 
     def aside(code: str, reason: str) -> tuple[None, dict[str, object]]:
-        return None, _aside(source_file, number, code, reason, record)
+        return None, set_aside_row(SOURCE_ID, source_file, number, code, reason, record)
 
     def header(name: str) -> str:
         column = layout.column(name)
@@ -387,14 +392,9 @@ def _classify(
     received, error = parse_date(row[DATE_RECEIVED] or "", layout.date_formats)
     if received is None:
         return aside("invalid_date", f"column '{header(DATE_RECEIVED)}': {error}")
-    quarter_end = periods.add_months(quarter, 3) - dt.timedelta(days=1)
-    if not quarter <= received <= quarter_end:
-        return aside(
-            "date_outside_file",
-            f"column '{header(DATE_RECEIVED)}': {received.isoformat()} is outside the quarter "
-            f"the file covers ({periods.fy_quarter_label(quarter)}, {quarter.isoformat()} to "
-            f"{quarter_end.isoformat()})",
-        )
+    outside = outside_quarter(header(DATE_RECEIVED), received, quarter)
+    if outside is not None:
+        return aside("date_outside_file", outside)
     council_districts = layout.districts()
     if layout.district is not None:
         area_code = council_districts[layout.district]
@@ -454,49 +454,20 @@ def _classify(
     return accepted, None
 
 
-def _aside(
-    source_file: str, row_number: int, code: str, reason: str, record: str
-) -> dict[str, object]:
-    return {
-        "source_id": SOURCE_ID,
-        "source_file": source_file,
-        "row_number": row_number,
-        "reason_code": code,
-        "reason": reason,
-        "record": record,
-    }
-
-
 def _load_log(
     outcomes: dict[str, tuple[str, _FileOutcome]],
     accepted: list[dict[str, object]],
     set_aside: list[dict[str, object]],
 ) -> pa.Table:
     """One line per file; the period is the quarter its name gives."""
-    loaded: dict[str, int] = {}
-    for row in accepted:
-        loaded[str(row["source_file"])] = loaded.get(str(row["source_file"]), 0) + 1
-    aside: dict[str, int] = {}
-    for row in set_aside:
-        aside[str(row["source_file"])] = aside.get(str(row["source_file"]), 0) + 1
+    loaded, aside = rows_per_file(accepted), rows_per_file(set_aside)
     lines = []
     for source_file, (sha256, outcome) in outcomes.items():
         if outcome.rejected:
-            lines.append(
-                load_log_row(
-                    SOURCE_ID,
-                    source_file,
-                    sha256,
-                    outcome.encoding,
-                    (None, None),
-                    (0, 0, 0),
-                    "rejected",
-                    outcome.rejected,
-                )
-            )
+            lines.append(rejected_log_row(SOURCE_ID, source_file, sha256, outcome.rejected))
             continue
         assert outcome.quarter is not None
-        period = (outcome.quarter, periods.add_months(outcome.quarter, 3) - dt.timedelta(days=1))
+        period = quarter_period(outcome.quarter)
         counts = (outcome.rows_read, loaded.get(source_file, 0), aside.get(source_file, 0))
         lines.append(load_log_row(SOURCE_ID, source_file, sha256, outcome.encoding, period, counts))
     return pa.Table.from_pylist(lines, LOAD_LOG_SCHEMA)

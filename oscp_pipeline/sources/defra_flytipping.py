@@ -33,7 +33,12 @@ from oscp_pipeline.sources.base import (
     measure_row,
     read_delimited,
     read_xlsx_table,
+    rejected_log_row,
+    relative_source_file,
+    rows_per_file,
+    set_aside_row,
     sha256_of,
+    source_files,
 )
 
 SOURCE_ID = "defra_flytipping"
@@ -185,10 +190,7 @@ def build_contract() -> SourceContract:
 
 def discover_files(raw_dir: Path) -> list[Path]:
     """Every DEFRA table under ``<raw>/defra_flytipping`` (CSV or XLSX), in a stable order."""
-    folder = raw_dir / SOURCE_ID
-    if not folder.is_dir():
-        return []
-    return sorted(p for p in folder.iterdir() if p.suffix.lower() in {".csv", ".xlsx"})
+    return source_files(raw_dir, SOURCE_ID, (".csv", ".xlsx"))
 
 
 def read_file(path: Path, source_file: str) -> RawRecords:
@@ -240,9 +242,7 @@ def read_defra_files(paths: list[Path], raw_dir: Path) -> FileRead:
     file_info: dict[str, dict[str, object]] = {}
     warnings: list[str] = []
     for path in paths:
-        source_file = (
-            path.relative_to(raw_dir).as_posix() if path.is_relative_to(raw_dir) else path.name
-        )
+        source_file = relative_source_file(path, raw_dir)
         info: dict[str, object] = {"sha256": sha256_of(path), "encoding": ""}
         file_info[source_file] = info
         try:
@@ -264,7 +264,9 @@ def read_defra_files(paths: list[Path], raw_dir: Path) -> FileRead:
             }
             record = json.dumps(published, ensure_ascii=False)
             if isinstance(reason, tuple):
-                set_aside.append(_set_aside(source_file, row["row_number"], *reason, record))
+                set_aside.append(
+                    set_aside_row(SOURCE_ID, source_file, row["row_number"], *reason, record)
+                )
                 continue
             start_year = periods.financial_year_of_label(row["year"])
             years.append(start_year)
@@ -327,19 +329,6 @@ def _classify_row(
     return values
 
 
-def _set_aside(
-    source_file: str, row_number: int, reason_code: str, reason: str, record: str
-) -> dict[str, object]:
-    return {
-        "source_id": SOURCE_ID,
-        "source_file": source_file,
-        "row_number": row_number,
-        "reason_code": reason_code,
-        "reason": reason,
-        "record": record,
-    }
-
-
 def _newest_release_rows(
     candidates: list[tuple[int, str, _Row]],
     file_info: dict[str, dict[str, object]],
@@ -364,7 +353,8 @@ def _newest_release_rows(
             chosen[key] = row
         elif kept.source_file == source_file:
             set_aside.append(
-                _set_aside(
+                set_aside_row(
+                    SOURCE_ID,
                     source_file,
                     row.row_number,
                     "duplicate_row",
@@ -375,7 +365,8 @@ def _newest_release_rows(
             )
         else:
             set_aside.append(
-                _set_aside(
+                set_aside_row(
+                    SOURCE_ID,
                     source_file,
                     row.row_number,
                     "superseded",
@@ -412,9 +403,7 @@ def _load_log(
     loaded_rows: dict[str, set[int]] = {}
     for row in accepted:
         loaded_rows.setdefault(str(row["source_file"]), set()).add(int(row["row_number"]))  # type: ignore[call-overload]
-    aside_counts: dict[str, int] = {}
-    for row in set_aside:
-        aside_counts[str(row["source_file"])] = aside_counts.get(str(row["source_file"]), 0) + 1
+    aside_counts = rows_per_file(set_aside)
     lines = []
     for source_file, info in file_info.items():
         years = info.get("years") or []
@@ -425,16 +414,7 @@ def _load_log(
         )
         if "rejected" in info:
             lines.append(
-                load_log_row(
-                    SOURCE_ID,
-                    source_file,
-                    str(info["sha256"]),
-                    "",
-                    (None, None),
-                    (0, 0, 0),
-                    "rejected",
-                    str(info["rejected"]),
-                )
+                rejected_log_row(SOURCE_ID, source_file, str(info["sha256"]), str(info["rejected"]))
             )
             continue
         counts = (

@@ -21,8 +21,6 @@ import pyarrow as pa
 from oscp_pipeline import periods
 from oscp_pipeline.reference import districts, resolve_area
 from oscp_pipeline.sources.base import (
-    LOAD_LOG_SCHEMA,
-    SET_ASIDE_SCHEMA,
     Column,
     Expectation,
     FileRead,
@@ -30,10 +28,16 @@ from oscp_pipeline.sources.base import (
     SourceContract,
     SourceSpec,
     load_log_row,
+    malformed_row,
     measure_row,
     normalise_header,
+    quarters_period,
     read_delimited,
+    rejected_log_row,
+    relative_source_file,
+    set_aside_row,
     sha256_of,
+    source_files,
 )
 
 SOURCE_ID = "district_flytipping_returns"
@@ -140,10 +144,7 @@ def build_contract() -> SourceContract:
 
 
 def discover_files(raw_dir: Path) -> list[Path]:
-    folder = raw_dir / SOURCE_ID
-    if not folder.is_dir():
-        return []
-    return sorted(p for p in folder.iterdir() if p.suffix.lower() == ".csv")
+    return source_files(raw_dir, SOURCE_ID, (".csv",))
 
 
 def _quarter_start(year_text: str, quarter_text: str) -> tuple[dt.date | None, str]:
@@ -157,17 +158,6 @@ def _quarter_start(year_text: str, quarter_text: str) -> tuple[dt.date | None, s
         return None, f"column 'Quarter': '{quarter_text}' is not Q1, Q2, Q3 or Q4"
     label = f"{periods.financial_year_label(start_year)} Q{quarter.group(1)}"
     return periods.quarter_start_of_label(label), ""
-
-
-def _aside(source_file: str, row_number: int, code: str, reason: str, record: str) -> dict:
-    return {
-        "source_id": SOURCE_ID,
-        "source_file": source_file,
-        "row_number": row_number,
-        "reason_code": code,
-        "reason": reason,
-        "record": record,
-    }
 
 
 def _classify(row: dict[str, str], district_codes: set[str]) -> dict[str, object] | tuple[str, str]:
@@ -210,23 +200,12 @@ def read_all(raw_dir: Path) -> FileRead:
     lines: list[dict[str, object]] = []
     warnings: list[str] = []
     for path in discover_files(raw_dir):
-        source_file = path.relative_to(raw_dir).as_posix()
+        source_file = relative_source_file(path, raw_dir)
         sha256 = sha256_of(path)
         try:
             records = read_delimited(path, COLUMNS, source_file)
         except FileRejected as rejected:
-            lines.append(
-                load_log_row(
-                    SOURCE_ID,
-                    source_file,
-                    sha256,
-                    "",
-                    (None, None),
-                    (0, 0, 0),
-                    "rejected",
-                    rejected.problem,
-                )
-            )
+            lines.append(rejected_log_row(SOURCE_ID, source_file, sha256, rejected.problem))
             continue
         if records.unknown_columns:
             warnings.append(f"{source_file}: ignored unknown column(s) {records.unknown_columns}")
@@ -234,10 +213,7 @@ def read_all(raw_dir: Path) -> FileRead:
         quarters: list[dt.date] = []
         for number, text in records.malformed:
             width = len(records.header_map) + len(records.unknown_columns)
-            reason = f"row does not have the {width} fields of the header"
-            set_aside.append(
-                _aside(source_file, number, "malformed_row", reason, json.dumps({"text": text}))
-            )
+            set_aside.append(malformed_row(SOURCE_ID, source_file, number, text, width))
             aside += 1
         for row in records.table.to_pylist():
             number = int(row["row_number"])
@@ -259,13 +235,8 @@ def read_all(raw_dir: Path) -> FileRead:
                     f"{outcome['financial_year']} {row['quarter'].strip()} was already loaded "
                     f"from {first[0]} row {first[1]}",
                 )
-            set_aside.append(_aside(source_file, number, *outcome, record))
+            set_aside.append(set_aside_row(SOURCE_ID, source_file, number, *outcome, record))
             aside += 1
-        period = (
-            (min(quarters), periods.add_months(max(quarters), 3) - dt.timedelta(days=1))
-            if quarters
-            else (None, None)
-        )
         rows_read = records.table.num_rows + len(records.malformed)
         lines.append(
             load_log_row(
@@ -273,16 +244,11 @@ def read_all(raw_dir: Path) -> FileRead:
                 source_file,
                 sha256,
                 records.encoding,
-                period,
+                quarters_period(quarters),
                 (rows_read, loaded, aside),
             )
         )
-    return FileRead(
-        pa.Table.from_pylist(accepted, ACCEPTED_SCHEMA),
-        pa.Table.from_pylist(set_aside, SET_ASIDE_SCHEMA),
-        pa.Table.from_pylist(lines, LOAD_LOG_SCHEMA),
-        warnings,
-    )
+    return FileRead.from_rows(ACCEPTED_SCHEMA, accepted, set_aside, lines, warnings)
 
 
 def measures() -> list[dict[str, str | None]]:

@@ -29,9 +29,16 @@ from oscp_pipeline.sources.base import (
     SourceContract,
     SourceSpec,
     load_log_row,
+    malformed_row,
     measure_row,
+    quarters_period,
     read_delimited,
+    rejected_log_row,
+    relative_source_file,
+    rows_per_file,
+    set_aside_row,
     sha256_of,
+    source_files,
 )
 
 SOURCE_ID = "home_office_prc"
@@ -120,10 +127,7 @@ def build_contract() -> SourceContract:
 
 
 def discover_files(raw_dir: Path) -> list[Path]:
-    folder = raw_dir / SOURCE_ID
-    if not folder.is_dir():
-        return []
-    return sorted(p for p in folder.iterdir() if p.suffix.lower() == ".csv")
+    return source_files(raw_dir, SOURCE_ID, (".csv",))
 
 
 def _quarter_start(year_text: str, quarter_text: str) -> tuple[dt.date | None, str]:
@@ -139,15 +143,10 @@ def _quarter_start(year_text: str, quarter_text: str) -> tuple[dt.date | None, s
 
 
 def _set_aside(source_file: str, row: dict[str, object], code: str, reason: str) -> dict:
+    """A set-aside row keeping the row's published values under their headers."""
     published = {c.header: row.get(c.name) for c in COLUMNS}
-    return {
-        "source_id": SOURCE_ID,
-        "source_file": source_file,
-        "row_number": row["row_number"],
-        "reason_code": code,
-        "reason": reason,
-        "record": json.dumps(published, ensure_ascii=False),
-    }
+    record = json.dumps(published, ensure_ascii=False)
+    return set_aside_row(SOURCE_ID, source_file, row["row_number"], code, reason, record)
 
 
 def read_all(raw_dir: Path) -> FileRead:
@@ -158,7 +157,7 @@ def read_all(raw_dir: Path) -> FileRead:
     file_info: dict[str, dict] = {}
     warnings: list[str] = []
     for path in discover_files(raw_dir):
-        source_file = path.relative_to(raw_dir).as_posix()
+        source_file = relative_source_file(path, raw_dir)
         info: dict = {"sha256": sha256_of(path), "encoding": "", "quarters": []}
         file_info[source_file] = info
         try:
@@ -171,16 +170,7 @@ def read_all(raw_dir: Path) -> FileRead:
         if records.unknown_columns:
             warnings.append(f"{source_file}: ignored unknown column(s) {records.unknown_columns}")
         for number, text in records.malformed:
-            set_aside.append(
-                {
-                    "source_id": SOURCE_ID,
-                    "source_file": source_file,
-                    "row_number": number,
-                    "reason_code": "malformed_row",
-                    "reason": f"row does not have the {len(COLUMNS)} fields of the header",
-                    "record": json.dumps({"text": text}),
-                }
-            )
+            set_aside.append(malformed_row(SOURCE_ID, source_file, number, text, len(COLUMNS)))
         for row in records.table.to_pylist():
             quarter, error = _quarter_start(row["financial_year"], row["financial_quarter"])
             if quarter is None:
@@ -269,34 +259,13 @@ def _newest_release(
 
 
 def _load_log(file_info: dict[str, dict], accepted: list[dict], set_aside: list[dict]) -> pa.Table:
-    loaded: dict[str, int] = {}
-    for row in accepted:
-        loaded[row["source_file"]] = loaded.get(row["source_file"], 0) + 1
-    aside: dict[str, int] = {}
-    for row in set_aside:
-        aside[row["source_file"]] = aside.get(row["source_file"], 0) + 1
+    loaded, aside = rows_per_file(accepted), rows_per_file(set_aside)
     lines = []
     for source_file, info in file_info.items():
         if "rejected" in info:
-            lines.append(
-                load_log_row(
-                    SOURCE_ID,
-                    source_file,
-                    info["sha256"],
-                    "",
-                    (None, None),
-                    (0, 0, 0),
-                    "rejected",
-                    info["rejected"],
-                )
-            )
+            lines.append(rejected_log_row(SOURCE_ID, source_file, info["sha256"], info["rejected"]))
             continue
-        quarters = info["quarters"]
-        period = (
-            (min(quarters), periods.add_months(max(quarters), 3) - dt.timedelta(days=1))
-            if quarters
-            else (None, None)
-        )
+        period = quarters_period(info["quarters"])
         counts = (info["rows_read"], loaded.get(source_file, 0), aside.get(source_file, 0))
         lines.append(
             load_log_row(SOURCE_ID, source_file, info["sha256"], info["encoding"], period, counts)

@@ -33,6 +33,9 @@ from oscp_pipeline.sources.base import (
     load_log_row,
     measure_row,
     read_delimited,
+    rejected_log_row,
+    relative_source_file,
+    set_aside_row,
     sha256_of,
     slug,
 )
@@ -164,27 +167,13 @@ def files_for_quarters(raw_dir: Path, quarter_starts: Iterable[dt.date]) -> list
     return [p for p in discover_files(raw_dir) if periods.quarter_start(file_month(p)) in wanted]
 
 
-def _relative(path: Path, raw_dir: Path) -> str:
-    try:
-        return path.resolve().relative_to(raw_dir.resolve()).as_posix()
-    except ValueError:
-        return path.name
-
-
 def _malformed_rows(source_file: str, malformed: list[tuple[int, str]]) -> list[dict[str, object]]:
     rows = []
     for number, text in malformed:
         fields = next(csv.reader([text]), [])
-        rows.append(
-            {
-                "source_id": SOURCE_ID,
-                "source_file": source_file,
-                "row_number": number,
-                "reason_code": "malformed_row",
-                "reason": f"row has {len(fields)} fields; expected {len(COLUMNS)}",
-                "record": json.dumps({"text": text}),
-            }
-        )
+        reason = f"row has {len(fields)} fields; expected {len(COLUMNS)}"
+        record = json.dumps({"text": text})
+        rows.append(set_aside_row(SOURCE_ID, source_file, number, "malformed_row", reason, record))
     return rows
 
 
@@ -272,7 +261,7 @@ def read_street_files(paths: list[Path], raw_dir: Path) -> FileRead:
     file_info: dict[str, dict[str, object]] = {}
     warnings: list[str] = []
     for path in paths:
-        source_file = _relative(path, raw_dir)
+        source_file = relative_source_file(path, raw_dir)
         month = file_month(path)
         info: dict[str, object] = {"sha256": sha256_of(path), "month": month, "encoding": ""}
         file_info[source_file] = info
@@ -349,21 +338,17 @@ def _load_log(
         assert isinstance(month, dt.date)
         period = (month, periods.add_months(month, 1) - dt.timedelta(days=1))
         if "rejected" in info:
-            counts, status, message = (0, 0, 0), "rejected", str(info["rejected"])
-        else:
-            rows_read = int(info["rows_read"])  # type: ignore[call-overload]
-            counts = (rows_read, loaded.get(source_file, 0), aside.get(source_file, 0))
-            status, message = "loaded", ""
+            rows.append(
+                rejected_log_row(
+                    SOURCE_ID, source_file, str(info["sha256"]), str(info["rejected"]), period
+                )
+            )
+            continue
+        rows_read = int(info["rows_read"])  # type: ignore[call-overload]
+        counts = (rows_read, loaded.get(source_file, 0), aside.get(source_file, 0))
         rows.append(
             load_log_row(
-                SOURCE_ID,
-                source_file,
-                str(info["sha256"]),
-                str(info["encoding"]),
-                period,
-                counts,
-                status,
-                message,
+                SOURCE_ID, source_file, str(info["sha256"]), str(info["encoding"]), period, counts
             )
         )
     return pa.Table.from_pylist(rows, LOAD_LOG_SCHEMA)

@@ -30,8 +30,6 @@ import pyarrow.csv as pa_csv
 from oscp_pipeline import periods
 from oscp_pipeline.reference import districts, load_reference_table, resolve_area
 from oscp_pipeline.sources.base import (
-    LOAD_LOG_SCHEMA,
-    SET_ASIDE_SCHEMA,
     Column,
     Expectation,
     FileRead,
@@ -39,12 +37,20 @@ from oscp_pipeline.sources.base import (
     SourceContract,
     SourceSpec,
     decode_to_utf8,
+    listed_value,
     load_log_row,
     match_header,
     measure_row,
     normalise_header,
+    not_listed,
+    outside_quarter,
     parse_date,
+    quarter_period,
+    rejected_log_row,
+    relative_source_file,
+    set_aside_row,
     sha256_of,
+    source_files,
 )
 
 SOURCE_ID = "stop_hate_uk"
@@ -216,10 +222,7 @@ def file_quarter(path: Path) -> dt.date | None:
 
 def discover_files(raw_dir: Path) -> list[Path]:
     """Every CSV or JSON export under ``<raw>/stop_hate_uk``, in a stable order."""
-    folder = raw_dir / SOURCE_ID
-    if not folder.is_dir():
-        return []
-    return sorted(p for p in folder.iterdir() if p.suffix.lower() in DATE_FORMATS)
+    return source_files(raw_dir, SOURCE_ID, DATE_FORMATS.keys())
 
 
 @dataclass
@@ -345,32 +348,28 @@ def _classify(
     received, problem = parse_date(text["date_received"], date_formats)
     if received is None:
         return "invalid_date", f"column 'Date Received': {problem}"
-    quarter_end = periods.add_months(quarter, 3) - dt.timedelta(days=1)
-    if not quarter <= received <= quarter_end:
-        return "date_outside_period", (
-            f"column 'Date Received': {received.isoformat()} is outside the quarter the file "
-            f"covers ({periods.fy_quarter_label(quarter)}, {quarter.isoformat()} to "
-            f"{quarter_end.isoformat()})"
-        )
-    report_type = _canonical(text["report_type"], REPORT_TYPES)
+    outside = outside_quarter("Date Received", received, quarter)
+    if outside is not None:
+        return "date_outside_period", outside
+    report_type = listed_value(text["report_type"], REPORT_TYPES)
     if report_type is None:
-        return "unknown_report_type", _not_listed("Report Type", text["report_type"], REPORT_TYPES)
+        return "unknown_report_type", not_listed("Report Type", text["report_type"], REPORT_TYPES)
     published = [part.strip() for part in text["hate_motivation"].split(";") if part.strip()]
     if not published:
         return "missing_motivation", "column 'Hate Motivation' is blank; expected at least one"
-    motivations = [_canonical(part, tuple(MOTIVATIONS)) for part in published]
+    motivations = [listed_value(part, tuple(MOTIVATIONS)) for part in published]
     if None in motivations:
         unknown = published[motivations.index(None)]
-        return "unknown_motivation", _not_listed("Hate Motivation", unknown, tuple(MOTIVATIONS))
+        return "unknown_motivation", not_listed("Hate Motivation", unknown, tuple(MOTIVATIONS))
     strands = {MOTIVATIONS[m] for m in motivations if m is not None}
-    incident_type = _canonical(text["incident_type"], INCIDENT_TYPES)
+    incident_type = listed_value(text["incident_type"], INCIDENT_TYPES)
     if incident_type is None:
-        return "unknown_incident_type", _not_listed(
+        return "unknown_incident_type", not_listed(
             "Incident Type", text["incident_type"], INCIDENT_TYPES
         )
-    method = _canonical(text["method_of_contact"], CONTACT_METHODS)
+    method = listed_value(text["method_of_contact"], CONTACT_METHODS)
     if method is None:
-        return "unknown_contact_method", _not_listed(
+        return "unknown_contact_method", not_listed(
             "Method of Contact", text["method_of_contact"], CONTACT_METHODS
         )
     area_code = _area_code(text["area"])
@@ -392,16 +391,6 @@ def _classify(
     }
 
 
-def _canonical(value: str, allowed: tuple[str, ...]) -> str | None:
-    """The listed value ``value`` names, ignoring case and spacing; None when it names none."""
-    key = normalise_header(value)
-    return next((option for option in allowed if normalise_header(option) == key), None)
-
-
-def _not_listed(header: str, value: str, allowed: tuple[str, ...]) -> str:
-    return f"column '{header}': '{value}' is not one of {', '.join(allowed)}"
-
-
 def _area_code(area: str) -> str | None:
     """District code, or ``OSCP-UNALLOCATED`` for 'Oxfordshire' (the district was not given)."""
     code = resolve_area(area) if area else None
@@ -418,26 +407,6 @@ def _county_codes() -> frozenset[str]:
     return frozenset(row["area_code"] for row in areas if row["area_type"] == "county")
 
 
-def _set_aside(
-    source_file: str, row_number: int, reason_code: str, reason: str, record: str
-) -> dict[str, object]:
-    return {
-        "source_id": SOURCE_ID,
-        "source_file": source_file,
-        "row_number": row_number,
-        "reason_code": reason_code,
-        "reason": reason,
-        "record": record,
-    }
-
-
-def _relative(path: Path, raw_dir: Path) -> str:
-    try:
-        return path.resolve().relative_to(raw_dir.resolve()).as_posix()
-    except ValueError:
-        return path.name
-
-
 def read_exports(paths: list[Path], raw_dir: Path) -> FileRead:
     """Read every export together, so a Reference repeated in a later export is counted once."""
     set_aside: list[dict[str, object]] = []
@@ -446,7 +415,7 @@ def read_exports(paths: list[Path], raw_dir: Path) -> FileRead:
     log_lines: list[dict[str, object]] = []
     warnings: list[str] = []
     for path in sorted(paths, key=lambda p: (file_quarter(p) or dt.date.min, p.name)):
-        source_file = _relative(path, raw_dir)
+        source_file = relative_source_file(path, raw_dir)
         digest = sha256_of(path)
         quarter = file_quarter(path)
         if quarter is None:
@@ -454,19 +423,26 @@ def read_exports(paths: list[Path], raw_dir: Path) -> FileRead:
                 "the file name does not give the quarter it covers; expected "
                 "stop_hate_uk_YYYY-YY_QN.csv or .json (e.g. stop_hate_uk_2013-14_Q2.csv)"
             )
-            log_lines.append(_rejected(source_file, digest, (None, None), problem))
+            log_lines.append(rejected_log_row(SOURCE_ID, source_file, digest, problem))
             continue
-        period = (quarter, periods.add_months(quarter, 3) - dt.timedelta(days=1))
+        period = quarter_period(quarter)
         suffix = path.suffix.lower()
         try:
             delivery = (_read_json if suffix == ".json" else _read_csv)(path, source_file)
         except FileRejected as rejected:
-            log_lines.append(_rejected(source_file, digest, period, rejected.problem))
+            log_lines.append(
+                rejected_log_row(SOURCE_ID, source_file, digest, rejected.problem, period)
+            )
             continue
         if delivery.unknown_columns:
             warnings.append(f"{source_file}: ignored unknown column(s) {delivery.unknown_columns}")
         file_aside = [
-            (number, _set_aside(source_file, number, "malformed_row", reason, MALFORMED_RECORD))
+            (
+                number,
+                set_aside_row(
+                    SOURCE_ID, source_file, number, "malformed_row", reason, MALFORMED_RECORD
+                ),
+            )
             for number, reason in delivery.malformed
         ]
         loaded_before = len(accepted)
@@ -477,7 +453,9 @@ def read_exports(paths: list[Path], raw_dir: Path) -> FileRead:
             )
             outcome = _classify(values, DATE_FORMATS[suffix], quarter)
             if isinstance(outcome, tuple):
-                file_aside.append((number, _set_aside(source_file, number, *outcome, record)))
+                file_aside.append(
+                    (number, set_aside_row(SOURCE_ID, source_file, number, *outcome, record))
+                )
                 continue
             reference = str(outcome["reference"])
             if reference in first_seen:
@@ -487,7 +465,12 @@ def read_exports(paths: list[Path], raw_dir: Path) -> FileRead:
                     f"{first_file} row {first_row}"
                 )
                 file_aside.append(
-                    (number, _set_aside(source_file, number, "duplicate_reference", reason, record))
+                    (
+                        number,
+                        set_aside_row(
+                            SOURCE_ID, source_file, number, "duplicate_reference", reason, record
+                        ),
+                    )
                 )
                 continue
             first_seen[reference] = (source_file, number)
@@ -501,21 +484,7 @@ def read_exports(paths: list[Path], raw_dir: Path) -> FileRead:
         log_lines.append(
             load_log_row(SOURCE_ID, source_file, digest, delivery.encoding, period, counts)
         )
-    return FileRead(
-        pa.Table.from_pylist(accepted, ACCEPTED_SCHEMA),
-        pa.Table.from_pylist(set_aside, SET_ASIDE_SCHEMA),
-        pa.Table.from_pylist(log_lines, LOAD_LOG_SCHEMA),
-        warnings,
-    )
-
-
-def _rejected(
-    source_file: str,
-    digest: str,
-    period: tuple[dt.date | None, dt.date | None],
-    problem: str,
-) -> dict[str, object]:
-    return load_log_row(SOURCE_ID, source_file, digest, "", period, (0, 0, 0), "rejected", problem)
+    return FileRead.from_rows(ACCEPTED_SCHEMA, accepted, set_aside, log_lines, warnings)
 
 
 def read_all(raw_dir: Path) -> FileRead:

@@ -26,8 +26,6 @@ import pyarrow as pa
 from oscp_pipeline import periods
 from oscp_pipeline.reference import districts, resolve_area
 from oscp_pipeline.sources.base import (
-    LOAD_LOG_SCHEMA,
-    SET_ASIDE_SCHEMA,
     Column,
     Expectation,
     FileRead,
@@ -38,8 +36,13 @@ from oscp_pipeline.sources.base import (
     measure_row,
     normalise_header,
     parse_date,
+    quarter_period,
     read_xlsx_rows,
+    rejected_log_row,
+    relative_source_file,
+    set_aside_row,
     sha256_of,
+    source_files,
 )
 
 SOURCE_ID = "tvp_domestic_abuse"
@@ -186,13 +189,6 @@ def quarter_of(path: Path, pattern: re.Pattern[str], expected: str) -> dt.date:
         raise FileRejected(path.name, f"the file name gives no valid quarter: {error}") from error
 
 
-def quarter_period(quarter: dt.date | None) -> tuple[dt.date | None, dt.date | None]:
-    """First and last day of a quarter, for the load log; unknown when the name gives none."""
-    if quarter is None:
-        return None, None
-    return quarter, periods.add_months(quarter, 3) - ONE_DAY
-
-
 def replacements(quarters: dict[str, dt.date]) -> dict[str, str]:
     """Each delivery that a later delivery of the same quarter replaces -> that later one.
 
@@ -206,28 +202,6 @@ def replacements(quarters: dict[str, dt.date]) -> dict[str, str]:
         latest = max(files, key=lambda name: Path(name).name)
         replaced.update({name: latest for name in files if name != latest})
     return replaced
-
-
-def relative_name(path: Path, raw_dir: Path) -> str:
-    """A delivered file's name as the warehouse shows it: relative to the raw folder."""
-    try:
-        return path.resolve().relative_to(raw_dir.resolve()).as_posix()
-    except ValueError:
-        return path.name
-
-
-def set_aside_row(
-    source_id: str, source_file: str, row_number: int, code: str, reason: str, record: str
-) -> dict[str, object]:
-    """One ``set_aside`` row, in the shape every source shares."""
-    return {
-        "source_id": source_id,
-        "source_file": source_file,
-        "row_number": row_number,
-        "reason_code": code,
-        "reason": reason,
-        "record": record,
-    }
 
 
 def distinct_rows(figures: list[dict[str, object]]) -> int:
@@ -562,12 +536,7 @@ def _aside(sheet: Sheet, row: SheetRow, code: str, reason: str) -> dict[str, obj
 
 def discover_files(raw_dir: Path) -> list[Path]:
     """Every workbook under ``<raw>/tvp_domestic_abuse`` (not Excel's ``~$`` lock files)."""
-    folder = raw_dir / SOURCE_ID
-    if not folder.is_dir():
-        return []
-    return sorted(
-        p for p in folder.iterdir() if p.suffix.lower() == ".xlsx" and not p.name.startswith("~$")
-    )
+    return [p for p in source_files(raw_dir, SOURCE_ID, (".xlsx",)) if not p.name.startswith("~$")]
 
 
 def read_workbooks(paths: list[Path], raw_dir: Path) -> FileRead:
@@ -575,7 +544,7 @@ def read_workbooks(paths: list[Path], raw_dir: Path) -> FileRead:
     quarters: dict[str, dt.date] = {}
     rejected: dict[str, str] = {}
     for path in paths:
-        workbook_file = relative_name(path, raw_dir)
+        workbook_file = relative_source_file(path, raw_dir)
         try:
             quarters[workbook_file] = quarter_of(
                 path, FILE_NAME, f"{SOURCE_ID}_YYYY-YY_QN.xlsx (e.g. {SOURCE_ID}_2013-14_Q2.xlsx)"
@@ -588,16 +557,21 @@ def read_workbooks(paths: list[Path], raw_dir: Path) -> FileRead:
     log: list[dict[str, object]] = []
     warnings: list[str] = []
     for path in paths:
-        workbook_file = relative_name(path, raw_dir)
+        workbook_file = relative_source_file(path, raw_dir)
         digest = sha256_of(path)
+        # A workbook that cannot be read has one load-log line, not one per sheet.
         if workbook_file in rejected:
-            log.append(_rejected_line(workbook_file, digest, rejected[workbook_file], None))
+            log.append(rejected_log_row(SOURCE_ID, workbook_file, digest, rejected[workbook_file]))
             continue
         quarter = quarters[workbook_file]
         try:
             sheets = [read_sheet(path, workbook_file, name, quarter) for name in SHEET_MEASURES]
         except FileRejected as error:
-            log.append(_rejected_line(workbook_file, digest, error.problem, quarter))
+            log.append(
+                rejected_log_row(
+                    SOURCE_ID, workbook_file, digest, error.problem, quarter_period(quarter)
+                )
+            )
             continue
         for sheet, unknown in sheets:
             if unknown:
@@ -606,12 +580,7 @@ def read_workbooks(paths: list[Path], raw_dir: Path) -> FileRead:
             accepted.extend(sheet_accepted)
             set_aside.extend(sheet_aside)
             log.append(_loaded_line(sheet, digest, sheet_accepted, sheet_aside))
-    return FileRead(
-        pa.Table.from_pylist(accepted, ACCEPTED_SCHEMA),
-        pa.Table.from_pylist(set_aside, SET_ASIDE_SCHEMA),
-        pa.Table.from_pylist(log, LOAD_LOG_SCHEMA),
-        warnings,
-    )
+    return FileRead.from_rows(ACCEPTED_SCHEMA, accepted, set_aside, log, warnings)
 
 
 def _loaded_line(
@@ -625,22 +594,6 @@ def _loaded_line(
     period = (min(m.month for m in sheet.months), periods.add_months(last, 1) - ONE_DAY)
     counts = (len(sheet.rows) + 1, distinct_rows(accepted), len(set_aside))
     return load_log_row(SOURCE_ID, sheet.source_file, digest, "xlsx", period, counts)
-
-
-def _rejected_line(
-    workbook_file: str, digest: str, problem: str, quarter: dt.date | None
-) -> dict[str, object]:
-    """The load-log line of a workbook that could not be read: one line, not one per sheet."""
-    return load_log_row(
-        SOURCE_ID,
-        workbook_file,
-        digest,
-        "",
-        quarter_period(quarter),
-        (0, 0, 0),
-        "rejected",
-        problem,
-    )
 
 
 def read_all(raw_dir: Path) -> FileRead:

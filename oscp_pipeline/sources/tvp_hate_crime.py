@@ -35,8 +35,13 @@ from oscp_pipeline.sources.base import (
     measure_row,
     normalise_header,
     parse_date,
+    quarter_period,
     read_delimited,
+    rejected_log_row,
+    relative_source_file,
+    set_aside_row,
     sha256_of,
+    source_files,
 )
 from oscp_pipeline.sources.tvp_domestic_abuse import (
     accepted_areas,
@@ -45,10 +50,7 @@ from oscp_pipeline.sources.tvp_domestic_abuse import (
     is_total_label,
     parse_count,
     quarter_of,
-    quarter_period,
-    relative_name,
     replacements,
-    set_aside_row,
 )
 
 SOURCE_ID = "tvp_hate_crime"
@@ -192,10 +194,7 @@ def measure_id(measure: str, strand: str | None) -> str:
 
 def discover_files(raw_dir: Path) -> list[Path]:
     """Every extract under ``<raw>/tvp_hate_crime``, in a stable order."""
-    folder = raw_dir / SOURCE_ID
-    if not folder.is_dir():
-        return []
-    return sorted(p for p in folder.iterdir() if p.suffix.lower() == ".csv")
+    return source_files(raw_dir, SOURCE_ID, (".csv",))
 
 
 class _Row:
@@ -434,15 +433,16 @@ def read_extracts(paths: list[Path], raw_dir: Path) -> FileRead:
     problems: dict[str, str] = {}
     expected_name = "tvp_hate_YYYY-YY_QN.csv (e.g. tvp_hate_2013-14_Q2.csv)"
     for path in paths:
+        source_file = relative_source_file(path, raw_dir)
         try:
-            quarters[relative_name(path, raw_dir)] = quarter_of(path, FILE_NAME, expected_name)
+            quarters[source_file] = quarter_of(path, FILE_NAME, expected_name)
         except FileRejected as error:
-            problems[relative_name(path, raw_dir)] = error.problem
+            problems[source_file] = error.problem
     replaced = replacements(quarters)
     reads: list[FileRead] = []
     warnings: list[str] = []
     for path in paths:
-        source_file = relative_name(path, raw_dir)
+        source_file = relative_source_file(path, raw_dir)
         quarter = quarters.get(source_file)
         try:
             if quarter is None:
@@ -451,15 +451,8 @@ def read_extracts(paths: list[Path], raw_dir: Path) -> FileRead:
                 path, source_file, quarter, replaced.get(source_file)
             )
         except FileRejected as error:
-            line = load_log_row(
-                SOURCE_ID,
-                source_file,
-                sha256_of(path),
-                "",
-                quarter_period(quarter),
-                (0, 0, 0),
-                "rejected",
-                error.problem,
+            line = rejected_log_row(
+                SOURCE_ID, source_file, sha256_of(path), error.problem, quarter_period(quarter)
             )
             read = FileRead(
                 ACCEPTED_SCHEMA.empty_table(),

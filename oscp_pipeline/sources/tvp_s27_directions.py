@@ -24,20 +24,25 @@ import pyarrow as pa
 from oscp_pipeline import periods
 from oscp_pipeline.reference import districts, load_reference_table, resolve_area
 from oscp_pipeline.sources.base import (
-    LOAD_LOG_SCHEMA,
-    SET_ASIDE_SCHEMA,
     Column,
     Expectation,
     FileRead,
     FileRejected,
     SourceContract,
     SourceSpec,
+    listed_value,
     load_log_row,
     measure_row,
-    normalise_header,
+    not_listed,
+    outside_quarter,
     parse_date,
+    quarter_period,
     read_delimited,
+    rejected_log_row,
+    relative_source_file,
+    set_aside_row,
     sha256_of,
+    source_files,
 )
 
 SOURCE_ID = "tvp_s27_directions"
@@ -129,15 +134,7 @@ def file_quarter(path: Path) -> dt.date | None:
 
 def discover_files(raw_dir: Path) -> list[Path]:
     """Every CSV under ``<raw>/tvp_s27_directions``, in a stable order."""
-    folder = raw_dir / SOURCE_ID
-    if not folder.is_dir():
-        return []
-    return sorted(p for p in folder.iterdir() if p.suffix.lower() == ".csv")
-
-
-def _canonical(value: str, allowed: tuple[str, ...]) -> str | None:
-    key = normalise_header(value)
-    return next((option for option in allowed if normalise_header(option) == key), None)
+    return source_files(raw_dir, SOURCE_ID, (".csv",))
 
 
 def _classify(row: dict[str, str], quarter: dt.date) -> tuple[str, str] | dict[str, object]:
@@ -153,29 +150,21 @@ def _classify(row: dict[str, str], quarter: dt.date) -> tuple[str, str] | dict[s
             "section 27 of the Violent Crime Reduction Act 2006 was repealed (Anti-social "
             "Behaviour, Crime and Policing Act 2014)"
         )
-    quarter_end = periods.add_months(quarter, 3) - dt.timedelta(days=1)
-    if not quarter <= issued <= quarter_end:
-        return "date_outside_period", (
-            f"column 'Date Issued': {issued.isoformat()} is outside the quarter the file covers "
-            f"({periods.fy_quarter_label(quarter)}, {quarter.isoformat()} to "
-            f"{quarter_end.isoformat()})"
-        )
+    outside = outside_quarter("Date Issued", issued, quarter)
+    if outside is not None:
+        return "date_outside_period", outside
     area_code = resolve_area(text["district"]) if text["district"] else None
     if area_code not in districts().values():
         return "unknown_district", (
             f"column 'District': '{text['district']}' is not one of the five Oxfordshire "
             "districts (a new spelling is added to area_aliases.csv)"
         )
-    age_band = _canonical(text["age_band"], AGE_BANDS)
+    age_band = listed_value(text["age_band"], AGE_BANDS)
     if age_band is None:
-        return "unknown_age_band", (
-            f"column 'Age Band': '{text['age_band']}' is not one of {', '.join(AGE_BANDS)}"
-        )
-    gender = _canonical(text["gender"], GENDERS)
+        return "unknown_age_band", not_listed("Age Band", text["age_band"], AGE_BANDS)
+    gender = listed_value(text["gender"], GENDERS)
     if gender is None:
-        return "unknown_gender", (
-            f"column 'Gender': '{text['gender']}' is not one of {', '.join(GENDERS)}"
-        )
+        return "unknown_gender", not_listed("Gender", text["gender"], GENDERS)
     return {
         "date_issued": issued,
         "month": issued.replace(day=1),
@@ -185,26 +174,6 @@ def _classify(row: dict[str, str], quarter: dt.date) -> tuple[str, str] | dict[s
     }
 
 
-def _set_aside(
-    source_file: str, row_number: int, reason_code: str, reason: str, record: str
-) -> dict[str, object]:
-    return {
-        "source_id": SOURCE_ID,
-        "source_file": source_file,
-        "row_number": row_number,
-        "reason_code": reason_code,
-        "reason": reason,
-        "record": record,
-    }
-
-
-def _relative(path: Path, raw_dir: Path) -> str:
-    try:
-        return path.resolve().relative_to(raw_dir.resolve()).as_posix()
-    except ValueError:
-        return path.name
-
-
 def read_direction_files(paths: list[Path], raw_dir: Path) -> FileRead:
     """Read every quarterly file; each row is loaded or set aside with its reason."""
     accepted: list[dict[str, object]] = []
@@ -212,7 +181,7 @@ def read_direction_files(paths: list[Path], raw_dir: Path) -> FileRead:
     log_lines: list[dict[str, object]] = []
     warnings: list[str] = []
     for path in paths:
-        source_file = _relative(path, raw_dir)
+        source_file = relative_source_file(path, raw_dir)
         digest = sha256_of(path)
         quarter = file_quarter(path)
         if quarter is None:
@@ -220,20 +189,23 @@ def read_direction_files(paths: list[Path], raw_dir: Path) -> FileRead:
                 "the file name does not give the quarter it covers; expected "
                 "tvp_s27_directions_YYYY-YY_QN.csv (e.g. tvp_s27_directions_2013-14_Q2.csv)"
             )
-            log_lines.append(_rejected(source_file, digest, (None, None), problem))
+            log_lines.append(rejected_log_row(SOURCE_ID, source_file, digest, problem))
             continue
-        period = (quarter, periods.add_months(quarter, 3) - dt.timedelta(days=1))
+        period = quarter_period(quarter)
         try:
             records = read_delimited(path, COLUMNS, source_file)
         except FileRejected as rejected:
-            log_lines.append(_rejected(source_file, digest, period, rejected.problem))
+            log_lines.append(
+                rejected_log_row(SOURCE_ID, source_file, digest, rejected.problem, period)
+            )
             continue
         if records.unknown_columns:
             warnings.append(f"{source_file}: ignored unknown column(s) {records.unknown_columns}")
         file_aside = [
             (
                 number,
-                _set_aside(
+                set_aside_row(
+                    SOURCE_ID,
                     source_file,
                     number,
                     "malformed_row",
@@ -253,7 +225,9 @@ def read_direction_files(paths: list[Path], raw_dir: Path) -> FileRead:
                     {header: row[name] for name, header in PUBLISHED_HEADERS.items()},
                     ensure_ascii=False,
                 )
-                file_aside.append((number, _set_aside(source_file, number, *outcome, record)))
+                file_aside.append(
+                    (number, set_aside_row(SOURCE_ID, source_file, number, *outcome, record))
+                )
                 continue
             accepted.append({**outcome, "source_file": source_file, "row_number": number})
             loaded += 1
@@ -262,21 +236,7 @@ def read_direction_files(paths: list[Path], raw_dir: Path) -> FileRead:
         log_lines.append(
             load_log_row(SOURCE_ID, source_file, digest, records.encoding, period, counts)
         )
-    return FileRead(
-        pa.Table.from_pylist(accepted, ACCEPTED_SCHEMA),
-        pa.Table.from_pylist(set_aside, SET_ASIDE_SCHEMA),
-        pa.Table.from_pylist(log_lines, LOAD_LOG_SCHEMA),
-        warnings,
-    )
-
-
-def _rejected(
-    source_file: str,
-    digest: str,
-    period: tuple[dt.date | None, dt.date | None],
-    problem: str,
-) -> dict[str, object]:
-    return load_log_row(SOURCE_ID, source_file, digest, "", period, (0, 0, 0), "rejected", problem)
+    return FileRead.from_rows(ACCEPTED_SCHEMA, accepted, set_aside, log_lines, warnings)
 
 
 def read_all(raw_dir: Path) -> FileRead:
