@@ -50,7 +50,6 @@ def execute_refresh(
     resources: dict[str, dg.ConfigurableResource], instance: dg.DagsterInstance
 ) -> dg.ExecuteInProcessResult:
     """Materialise every asset for every quarter present in the raw folder, in one run."""
-    from oscp_pipeline.assets.warehouse import SCORECARD_KEY, WAREHOUSE_KEY
     from oscp_pipeline.definitions import build_definitions
     from oscp_pipeline.refresh import quarters_to_refresh, refresh_tags
     from oscp_pipeline.resources import RawData
@@ -73,7 +72,7 @@ def execute_refresh(
             tags=refresh_tags(quarters),
             raise_on_error=False,
         )
-    print("No quarterly extracts found; refreshing annual sources and the warehouse only")
+    print("No street-level files found; refreshing the other sources and the warehouse")
     unpartitioned = [
         key
         for key in job.asset_layer.executable_asset_keys
@@ -83,7 +82,7 @@ def execute_refresh(
         run_config=RUN_CONFIG,
         instance=instance,
         raise_on_error=False,
-        asset_selection=[*unpartitioned, WAREHOUSE_KEY, SCORECARD_KEY],
+        asset_selection=unpartitioned,
     )
 
 
@@ -122,14 +121,24 @@ def _report(result: dg.ExecuteInProcessResult, store: object) -> int:
         print(f"\nWarehouse: {published}")
         print("  open read-only: duckdb -readonly " + str(published))
     if not result.success:
-        failures = [e for e in result.all_events if e.is_step_failure]
-        for event in failures:
-            message = event.step_failure_data.error.message if event.step_failure_data else ""
-            print(f"\nStep {event.step_key} failed: {message.strip()[:800]}")
+        for event in result.all_events:
+            if event.is_step_failure and event.step_failure_data:
+                print(
+                    f"\nStep {event.step_key} failed: {_root_cause(event.step_failure_data.error)}"
+                )
         print("\nRefresh FAILED: the published warehouse was left as it was before this run.")
         return 1
     print("\nRefresh succeeded.")
     return 0
+
+
+def _root_cause(error: object) -> str:
+    """The innermost error's message: Dagster wraps the reader's own error in its own."""
+    message = ""
+    while error is not None:
+        message = str(getattr(error, "message", "")).strip() or message
+        error = getattr(error, "cause", None)
+    return " ".join(message.split())[:800] or "no error message"
 
 
 def main(argv: list[str] | None = None) -> int:
