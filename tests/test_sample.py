@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import csv
+import math
 import subprocess
 import sys
 from collections import Counter
 from pathlib import Path
 
 import dagster as dg
+import pytest
 from conftest import SAMPLE_RAW_DIR
 from test_refresh import query, refresh
 
@@ -58,11 +60,16 @@ def test_refreshing_the_sample_loads_every_quarter_and_accounts_for_every_row(
         """SELECT indicator_id, count(DISTINCT fy_quarter), min(fy_quarter), max(fy_quarter)
            FROM scorecard WHERE area_type = 'county' GROUP BY 1""",
     )
-    assert len(quarters) == 7
-    assert {q[1:] for q in quarters} == {(16, "2011-12 Q1", "2014-15 Q4")}
-    # Each OSCP area level adds up: 5 districts + 4 CSPs + the county per indicator and quarter.
-    per_cell = "SELECT DISTINCT count(*) FROM scorecard GROUP BY indicator_id, quarter_start"
-    assert query(wh, per_cell) == [(10,)]
+    assert len(quarters) == 28
+    spans = {q[0]: q[1:] for q in quarters}
+    assert spans.pop("stop_hate_uk_reports") == (10, "2012-13 Q3", "2014-15 Q4")  # began Oct 2012
+    assert set(spans.values()) == {(16, "2011-12 Q1", "2014-15 Q4")}
+    # Each OSCP area level adds up: 5 districts + 4 CSPs + the county per indicator and quarter;
+    # Home Office data are published by CSP (4 CSPs + the county); Stop Hate UK also has reports
+    # whose district is not known.
+    per_cell = """SELECT indicator_id LIKE 'ho_%', indicator_id = 'stop_hate_uk_reports', count(*)
+                  FROM scorecard GROUP BY indicator_id, quarter_start"""
+    assert set(query(wh, per_cell)) == {(False, False, 10), (True, False, 5), (False, True, 11)}
     annual = query(
         wh,
         """SELECT financial_year, count(*) FROM defra_flytipping_incidents
@@ -111,3 +118,49 @@ def test_observations_hold_every_source_for_every_quarter_its_files_cover(
     for source_id in quarterly_sources:
         assert observed[source_id] == covered[source_id], source_id
     assert len(observed["police_uk"]) == 16
+
+
+def test_the_sample_scorecard_flags_the_domestic_abuse_rise_and_short_stop_hate_history(
+    tmp_path: Path, instance: dg.DagsterInstance
+) -> None:
+    assert refresh(SAMPLE_RAW_DIR, tmp_path / "wh", instance).success
+    wh = tmp_path / "wh"
+    [row] = query(
+        wh,
+        """SELECT value, value_same_quarter_last_year, p_value, direction, exception,
+                  control_upper, sufficient_history, series_break, rag, notes
+           FROM scorecard WHERE indicator_id = 'domestic_abuse_crimes'
+           AND area_type = 'county' AND fy_quarter = '2013-14 Q2'""",
+    )
+    value, last_year, p_value, direction, exception, upper, sufficient, brk, rag, notes = row
+    assert (value, last_year) == (1299, 915)
+    # 1299 against 915 (n = 2214): far outside what equal rates allow.
+    assert p_value < 0.05
+    assert direction == "increase"  # monitor only: a rise, not a judgement
+    # Nine earlier quarters, 913 + 929 + 955 + 880 + 905 + 915 + 936 + 873 + 1017 = 8323:
+    # centre 924.78, upper limit 924.78 + 3 * sqrt(924.78) = 1016.01 < 1299.
+    assert upper == pytest.approx(8323 / 9 + 3 * math.sqrt(8323 / 9))
+    assert (exception, sufficient, brk, rag) == ("high", True, True, "grey")
+    assert "Domestic abuse definition widened" in notes
+
+    stop_hate = query(
+        wh,
+        """SELECT DISTINCT sufficient_history, rag, direction, exception FROM scorecard
+           WHERE indicator_id = 'stop_hate_uk_reports' AND financial_year = '2013-14'""",
+    )
+    assert stop_hate == [(False, "grey", None, None)]
+    assert query(
+        wh,
+        """SELECT count(*) FROM scorecard WHERE indicator_id = 'stop_hate_uk_reports'
+           AND financial_year = '2013-14'
+           AND notes NOT LIKE '%fewer than 8 quarters of history%'""",
+    ) == [(0,)]
+    # Two districts' hate incident returns lack a month in January-March 2013: unknown, not zero.
+    assert query(
+        wh,
+        """SELECT area_code, value, value_status FROM scorecard
+           WHERE indicator_id = 'hate_incidents' AND fy_quarter = '2012-13 Q4'
+           AND area_type = 'county'""",
+    ) == [("E10000025", None, "not_available")]
+    latest = query(wh, "SELECT DISTINCT fy_quarter FROM scorecard_latest")
+    assert latest == [("2014-15 Q4",)]

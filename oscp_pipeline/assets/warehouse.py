@@ -28,8 +28,9 @@ SCORECARD_KEY = dg.AssetKey(["warehouse", "scorecard"])
             deps=[WAREHOUSE_KEY],
             group_name="warehouse",
             kinds={"duckdb"},
-            description="The quarterly scorecard table, built inside the same warehouse file "
-            "so that it is always published together with the data behind it.",
+            description="The quarterly scorecard tables (scorecard, scorecard_latest): change, "
+            "significance, exceptions, RAG, rates and suppression flags, built inside the same "
+            "warehouse file so that they are always published together with the data behind them.",
         ),
     ],
     check_specs=[

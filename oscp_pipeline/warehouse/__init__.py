@@ -21,7 +21,8 @@ import duckdb
 import pyarrow as pa
 
 from oscp_pipeline import staging
-from oscp_pipeline.reference import load_reference_table
+from oscp_pipeline.reference import indicator_tables, load_reference_table
+from oscp_pipeline.scorecard import build_scorecard
 from oscp_pipeline.sources import SOURCES, measure_catalogue
 from oscp_pipeline.sources.base import LOAD_LOG_SCHEMA, SET_ASIDE_SCHEMA
 
@@ -41,12 +42,15 @@ PUBLISHED_TABLES = (
     "dim_crime_type",
     "dim_measure",
     "dim_indicator",
+    "dim_indicator_measure",
+    "dim_indicator_target",
     "series_break",
     *(table for spec in SOURCES for table in (*spec.record_tables, *spec.extra_tables)),
     "observations",
     "load_log",
     "set_aside",
     "scorecard",
+    "scorecard_latest",
 )
 
 OBSERVATION_COLUMNS = (
@@ -124,7 +128,7 @@ def _register_reference(connection: duckdb.DuckDBPyConnection) -> None:
         "ref_population": load_reference_table("population"),
         "ref_crime_types": load_reference_table("crime_types"),
         "ref_series_breaks": load_reference_table("series_breaks"),
-        "ref_indicators": load_reference_table("indicators"),
+        **{f"ref_{name}": table for name, table in indicator_tables().items()},
         "ref_offence_groups": load_reference_table("offence_groups"),
         "ref_measures": pa.Table.from_pylist(measure_catalogue()),
     }
@@ -139,7 +143,7 @@ def _sql(relative: str) -> str:
 
 
 def _run_models(connection: duckdb.DuckDBPyConnection) -> None:
-    """Dimensions, then each source's records and observations, then the marts built on them."""
+    """Dimensions, then each source's records and observations, then the marts and scorecard."""
     connection.execute(_sql("dimensions.sql"))
     connection.execute(_sql("common.sql"))
     for spec in SOURCES:
@@ -154,6 +158,7 @@ def _run_models(connection: duckdb.DuckDBPyConnection) -> None:
     marts = resources.files(__package__).joinpath("sql", "marts")
     for name in sorted(p.name for p in marts.iterdir() if p.name.endswith(".sql")):
         connection.execute(_sql(f"marts/{name}"))
+    build_scorecard(connection)
 
 
 def build(staging_root: Path, warehouse_dir: Path, run_id: str) -> BuildResult:
@@ -257,18 +262,27 @@ INVARIANTS: tuple[tuple[str, str, str], ...] = (
     (
         "county_equals_sum_of_districts",
         "In the scorecard, each CSP equals the sum of its districts, and the county the sum of its "
-        "districts and of counts whose district is not known.",
+        "CSPs and of counts whose district is not known (for indicators published by district, "
+        "the sum of its districts and unallocated counts too). Cells that are not known are "
+        "skipped.",
         """
         WITH parts AS (
-            SELECT s.indicator_id, s.quarter_start, a.csp_code AS parent, sum(s.value) AS total
+            SELECT s.indicator_id, s.quarter_start, a.csp_code AS parent, sum(s.value) AS total,
+                   'districts' AS parts
             FROM scorecard AS s JOIN dim_area AS a USING (area_code)
             WHERE s.area_type = 'district' GROUP BY ALL
             UNION ALL
-            SELECT s.indicator_id, s.quarter_start, a.county_code, sum(s.value)
+            SELECT s.indicator_id, s.quarter_start, a.county_code, sum(s.value), 'districts'
             FROM scorecard AS s JOIN dim_area AS a USING (area_code)
             WHERE s.area_type IN ('district', 'unallocated') GROUP BY ALL
+            HAVING bool_or(s.area_type = 'district')
+            UNION ALL
+            SELECT s.indicator_id, s.quarter_start, a.county_code, sum(s.value), 'csps'
+            FROM scorecard AS s JOIN dim_area AS a USING (area_code)
+            WHERE s.area_type IN ('csp', 'unallocated') GROUP BY ALL
+            HAVING bool_or(s.area_type = 'csp')
         )
-        SELECT s.indicator_id, s.area_code, s.quarter_start, s.value, p.total
+        SELECT s.indicator_id, s.area_code, s.quarter_start, p.parts, s.value, p.total
         FROM scorecard AS s
         JOIN parts AS p
             ON p.parent = s.area_code AND p.indicator_id = s.indicator_id

@@ -21,8 +21,19 @@ FROM ref_measures
 ORDER BY measure_id;
 
 CREATE TABLE dim_indicator AS
-SELECT indicator_id, indicator_name, measure_id, polarity, unit, owner
+SELECT indicator_id, indicator_name, measure_id, polarity, unit, owner, description, area_levels,
+       min_history, suppression, notes
 FROM ref_indicators;
+
+CREATE TABLE dim_indicator_measure AS
+SELECT indicator_id, measure_id
+FROM ref_indicator_measures
+ORDER BY indicator_id, measure_id;
+
+CREATE TABLE dim_indicator_target AS
+SELECT indicator_id, financial_year, target_change_pct
+FROM ref_indicator_targets
+ORDER BY indicator_id, financial_year;
 
 CREATE TABLE series_break AS
 SELECT source_id, measure_id, break_date, description

@@ -1,0 +1,422 @@
+"""Build the ``scorecard`` and ``scorecard_latest`` tables from a warehouse's observations.
+
+Reads ``observations`` and the dimensions from an open DuckDB connection, computes every figure
+with the pure functions in :mod:`oscp_pipeline.scorecard.stats`, and writes the two tables back.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from typing import Any
+
+import duckdb
+import pandas as pd
+
+from oscp_pipeline.scorecard import stats
+
+# (column, DuckDB type) in table order; the first fourteen are the original scorecard.
+SCORECARD_COLUMNS: tuple[tuple[str, str], ...] = (
+    ("indicator_id", "VARCHAR"),
+    ("indicator_name", "VARCHAR"),
+    ("area_code", "VARCHAR"),
+    ("area_name", "VARCHAR"),
+    ("area_type", "VARCHAR"),
+    ("quarter_start", "DATE"),
+    ("fy_quarter", "VARCHAR"),
+    ("financial_year", "VARCHAR"),
+    ("value", "DOUBLE"),
+    ("value_same_quarter_last_year", "DOUBLE"),
+    ("change", "DOUBLE"),
+    ("change_pct", "DOUBLE"),
+    ("series_break", "BOOLEAN"),
+    ("polarity", "VARCHAR"),
+    ("value_status", "VARCHAR"),
+    ("value_ytd", "DOUBLE"),
+    ("value_ytd_last_year", "DOUBLE"),
+    ("change_ytd", "DOUBLE"),
+    ("change_ytd_pct", "DOUBLE"),
+    ("value_rolling_12m", "DOUBLE"),
+    ("population", "BIGINT"),
+    ("population_is_estimate", "BOOLEAN"),
+    ("rate_per_1000", "DOUBLE"),
+    ("baseline", "DOUBLE"),
+    ("target_change_pct", "DOUBLE"),
+    ("rag", "VARCHAR"),
+    ("direction", "VARCHAR"),
+    ("p_value", "DOUBLE"),
+    ("sufficient_history", "BOOLEAN"),
+    ("control_lower", "DOUBLE"),
+    ("control_upper", "DOUBLE"),
+    ("exception", "VARCHAR"),
+    ("suppressed", "BOOLEAN"),
+    ("notes", "VARCHAR"),
+)
+
+Cell = tuple[str | None, float | None]  # (value_status, value)
+
+
+def quarter_of(day: dt.date) -> dt.date:
+    return dt.date(day.year, (day.month - 1) // 3 * 3 + 1, 1)
+
+
+def shift_quarters(quarter: dt.date, quarters: int) -> dt.date:
+    index = quarter.year * 12 + quarter.month - 1 + 3 * quarters
+    return dt.date(index // 12, index % 12 + 1, 1)
+
+
+def fy_start(quarter: dt.date) -> int:
+    return quarter.year if quarter.month >= 4 else quarter.year - 1
+
+
+def fy_quarter_number(quarter: dt.date) -> int:
+    return (quarter.month + 8) % 12 // 3 + 1
+
+
+def financial_year_label(start_year: int) -> str:
+    return f"{start_year}-{(start_year + 1) % 100:02d}"
+
+
+def combine(cells: list[Cell]) -> Cell:
+    """Add cells: any not_available makes the total unknown; all not_applicable stays so; a mix
+    of reported and not_applicable is the reported part, marked partly_not_applicable."""
+    statuses = {status for status, _ in cells}
+    if "not_available" in statuses:
+        return "not_available", None
+    if statuses == {"not_applicable"}:
+        return "not_applicable", None
+    value = float(sum(v for _, v in cells if v is not None))
+    if statuses == {"reported"}:
+        return "reported", value
+    return "partly_not_applicable", value
+
+
+def total(series: dict[dt.date, Cell], quarters: list[dt.date]) -> float | None:
+    """Sum over quarters, or None unless every one of them has a value."""
+    values = [series.get(q, (None, None))[1] for q in quarters]
+    if any(v is None for v in values):
+        return None
+    return float(sum(values))  # type: ignore[arg-type]
+
+
+def base_cells(
+    observations: pd.DataFrame, indicator_measures: dict[str, list[str]]
+) -> dict[tuple[str, str, dt.date], Cell]:
+    """Each indicator's value per source area and complete quarter (all months, all measures)."""
+    per_measure: dict[tuple[str, str, dt.date], dict[dt.date, Cell]] = defaultdict(dict)
+    grains: dict[str, str] = {}
+    for row in observations.itertuples(index=False):
+        start = row.period_start
+        start = start.date() if hasattr(start, "date") else start
+        value = None if pd.isna(row.value) else float(row.value)
+        per_measure[(row.measure_id, row.area_code, quarter_of(start))][start] = (
+            row.value_status,
+            value,
+        )
+        grains[row.measure_id] = row.period_grain
+    complete: dict[tuple[str, str, dt.date], Cell] = {}
+    for (measure, area, quarter), periods in per_measure.items():
+        needed = 3 if grains[measure] == "month" else 1
+        if len(periods) == needed:
+            complete[(measure, area, quarter)] = combine(list(periods.values()))
+    cells: dict[tuple[str, str, dt.date], Cell] = {}
+    areas_quarters = {(area, quarter) for _, area, quarter in complete}
+    for indicator, measures in indicator_measures.items():
+        for area, quarter in areas_quarters:
+            parts = [complete.get((m, area, quarter)) for m in measures]
+            if all(part is not None for part in parts):
+                cells[(indicator, area, quarter)] = combine(parts)  # type: ignore[arg-type]
+    return cells
+
+
+def roll_up(
+    cells: dict[tuple[str, str, dt.date], Cell], areas: dict[str, dict[str, Any]]
+) -> dict[tuple[str, str, dt.date], Cell]:
+    """Source cells plus CSP and county totals: districts add to their CSP and the county,
+    unallocated counts and CSP-level sources to the county only."""
+    children: dict[tuple[str, str, dt.date], list[Cell]] = defaultdict(list)
+    for (indicator, area, quarter), cell in cells.items():
+        info = areas[area]
+        parents = [info["county_code"]]
+        if info["area_type"] == "district":
+            parents.insert(0, info["csp_code"])
+        for parent in parents:
+            if parent:
+                children[(indicator, parent, quarter)].append(cell)
+    result = dict(cells)
+    for key, parts in children.items():
+        result.setdefault(key, combine(parts))
+    return result
+
+
+def build_scorecard(connection: duckdb.DuckDBPyConnection) -> None:
+    """Create ``scorecard`` and ``scorecard_latest`` in the connected warehouse."""
+    indicators = {
+        row["indicator_id"]: row
+        for row in connection.sql("SELECT * FROM dim_indicator").df().to_dict("records")
+    }
+    indicator_measures: dict[str, list[str]] = defaultdict(list)
+    for indicator, measure in connection.sql(
+        "SELECT indicator_id, measure_id FROM dim_indicator_measure ORDER BY ALL"
+    ).fetchall():
+        indicator_measures[indicator].append(measure)
+    targets = {
+        (indicator, year): pct
+        for indicator, year, pct in connection.sql(
+            "SELECT indicator_id, financial_year, target_change_pct FROM dim_indicator_target"
+        ).fetchall()
+    }
+    area_rows = connection.sql("SELECT * FROM dim_area ORDER BY sort_order").df()
+    areas = {  # in report order; blank codes as None
+        row["area_code"]: {k: (None if pd.isna(v) else v) for k, v in row.items()}
+        for row in area_rows.to_dict("records")
+    }
+    population = {
+        (area, year): (int(pop), bool(estimate))
+        for area, year, pop, estimate in connection.sql(
+            "SELECT area_code, year, population, is_estimate FROM dim_population"
+        ).fetchall()
+    }
+    breaks: dict[str, list[tuple[dt.date, str]]] = defaultdict(list)
+    for measure, date, description in connection.sql(
+        "SELECT measure_id, break_date, description FROM series_break ORDER BY break_date"
+    ).fetchall():
+        breaks[measure].append((date, description))
+    observations = connection.sql(
+        """
+        SELECT measure_id, area_code, period_start, period_grain, value, value_status
+        FROM observations
+        WHERE period_grain IN ('month', 'quarter')
+          AND measure_id IN (SELECT measure_id FROM dim_indicator_measure)
+        """
+    ).df()
+
+    cells = roll_up(base_cells(observations, indicator_measures), areas)
+    rows = scorecard_rows(cells, indicators, indicator_measures, targets, areas, population, breaks)
+    frame = pd.DataFrame(rows, columns=[name for name, _ in SCORECARD_COLUMNS])
+    columns = ", ".join(f"{name} {kind}" for name, kind in SCORECARD_COLUMNS)
+    connection.execute(f"CREATE TABLE scorecard ({columns})")
+    connection.register("scorecard_frame", frame)
+    connection.execute("INSERT INTO scorecard BY NAME SELECT * FROM scorecard_frame")
+    connection.unregister("scorecard_frame")
+    connection.execute(
+        """
+        CREATE TABLE scorecard_latest AS
+        SELECT s.* FROM scorecard AS s
+        JOIN (SELECT indicator_id, max(quarter_start) AS quarter_start
+              FROM scorecard GROUP BY ALL) AS latest USING (indicator_id, quarter_start)
+        ORDER BY s.indicator_id, (SELECT sort_order FROM dim_area AS a
+                                  WHERE a.area_code = s.area_code)
+        """
+    )
+
+
+def district_members(areas: dict[str, dict[str, Any]]) -> dict[str, list[str]]:
+    """The districts whose populations make up each area's population."""
+    members: dict[str, list[str]] = {}
+    for code, info in areas.items():
+        kind = info["area_type"]
+        if kind == "district":
+            members[code] = [code]
+        elif kind == "csp":
+            members[code] = [d for d, i in areas.items() if i["csp_code"] == code]
+        elif kind == "county":
+            members[code] = [
+                d for d, i in areas.items() if i["area_type"] == "district" and i["county_code"]
+            ]
+    return members
+
+
+def area_population(
+    area: str,
+    year: int,
+    members: dict[str, list[str]],
+    population: dict[tuple[str, int], tuple[int, bool]],
+) -> tuple[int | None, bool | None]:
+    districts = members.get(area)
+    if not districts or any((d, year) not in population for d in districts):
+        return None, None
+    figures = [population[(d, year)] for d in districts]
+    return sum(p for p, _ in figures), any(e for _, e in figures)
+
+
+def suppression_for(
+    cells: dict[tuple[str, str, dt.date], Cell],
+    indicators: dict[str, dict[str, Any]],
+    areas: dict[str, dict[str, Any]],
+) -> dict[tuple[str, str, dt.date], str]:
+    """Suppressed cells of small_numbers indicators: {(indicator, area, quarter): kind}."""
+    base = [c for c, i in areas.items() if i["area_type"] in ("district", "unallocated")]
+    groups = [
+        [d for d in base if areas[d]["csp_code"] == csp]
+        for csp, info in areas.items()
+        if info["area_type"] == "csp"
+    ] + [base]
+    result: dict[tuple[str, str, dt.date], str] = {}
+    keys = {(i, q) for i, _, q in cells if indicators[i]["suppression"] == "small_numbers"}
+    for indicator, quarter in keys:
+        values = {
+            area: cells[(indicator, area, quarter)][1]
+            for area in base
+            if (indicator, area, quarter) in cells
+        }
+        for area, kind in stats.suppress(values, groups, order=base).items():
+            result[(indicator, area, quarter)] = kind
+        for csp, info in areas.items():
+            members = [d for d in base if areas[d]["csp_code"] == csp]
+            if (
+                info["area_type"] == "csp"
+                and len(members) == 1
+                and (indicator, members[0], quarter) in result
+            ):
+                result[(indicator, csp, quarter)] = "single_district"
+    return result
+
+
+SUPPRESSION_NOTES = {
+    "primary": "Small number (1 to 4): withheld in published outputs",
+    "secondary": "Withheld in published outputs so that a small number elsewhere in the CSP or "
+    "county cannot be worked out from the totals",
+    "single_district": "Withheld in published outputs: the CSP is a single district whose count "
+    "is a small number",
+}
+
+
+def scorecard_rows(
+    cells: dict[tuple[str, str, dt.date], Cell],
+    indicators: dict[str, dict[str, Any]],
+    indicator_measures: dict[str, list[str]],
+    targets: dict[tuple[str, str], float],
+    areas: dict[str, dict[str, Any]],
+    population: dict[tuple[str, int], tuple[int, bool]],
+    breaks: dict[str, list[tuple[dt.date, str]]],
+) -> list[dict[str, Any]]:
+    """One row per reported indicator, area and quarter, in report order."""
+    series: dict[tuple[str, str], dict[dt.date, Cell]] = defaultdict(dict)
+    for (indicator, area, quarter), cell in cells.items():
+        series[(indicator, area)][quarter] = cell
+    members = district_members(areas)
+    suppressed = suppression_for(cells, indicators, areas)
+    rows = []
+    for (indicator_id, area), quarters in series.items():
+        indicator = indicators[indicator_id]
+        info = areas[area]
+        levels = indicator["area_levels"].split(",")
+        level = "district" if info["area_type"] == "unallocated" else info["area_type"]
+        if level not in levels:
+            continue
+        polarity = indicator["polarity"]
+        min_history = int(indicator["min_history"])
+        for quarter in sorted(quarters):
+            status, value = quarters[quarter]
+            fy = fy_start(quarter)
+            fq = fy_quarter_number(quarter)
+            last_year = shift_quarters(quarter, -4)
+            previous = quarters.get(last_year, (None, None))[1]
+            ytd = [shift_quarters(dt.date(fy, 4, 1), i) for i in range(fq)]
+            value_ytd = total(quarters, ytd)
+            value_ytd_last = total(quarters, [shift_quarters(q, -4) for q in ytd])
+            history = [
+                (fy_quarter_number(q), v)
+                for q, (kind, v) in sorted(quarters.items())
+                if q < quarter and kind == "reported"
+            ]
+            sufficient = len(history) >= min_history
+            baseline_values = [
+                quarters.get(shift_quarters(quarter, -4 * k), (None, None))[1] for k in (1, 2, 3)
+            ]
+            baseline = (
+                sum(baseline_values) / 3  # type: ignore[arg-type]
+                if all(v is not None for v in baseline_values)
+                else None
+            )
+            pop, estimate = area_population(area, fy, members, population)
+            target = targets.get((indicator_id, financial_year_label(fy)))
+            change_ytd_pct = stats.change_pct(value_ytd, value_ytd_last)
+            change_ytd_pct_for_rag = change_ytd_pct if status == "reported" else None
+            notes = []
+            p_value = direction = lower = upper = flag = None
+            if status == "reported" and sufficient:
+                if previous is not None:
+                    p_value = stats.poisson_comparison_p_value(value, previous)
+                    direction = stats.direction(value, previous, p_value, polarity)
+                centre = stats.seasonal_centre(history, fq)
+                lower, upper = stats.control_limits(centre)
+                flag = stats.exception(value, lower, upper)
+            if status == "not_available":
+                notes.append("Not available: a month or an area of this quarter was not supplied")
+            elif status == "not_applicable":
+                notes.append("Not applicable: the measure did not exist in this quarter")
+            elif status == "partly_not_applicable":
+                notes.append(
+                    "Part of the quarter is not applicable (the measure ended or began within "
+                    "it): the value counts only the months it existed, and is not tested"
+                )
+            spanned = [
+                description
+                for measure in indicator_measures[indicator_id]
+                for date, description in breaks.get(measure, [])
+                if last_year < date < shift_quarters(quarter, 1)
+            ]
+            for description in spanned:
+                notes.append(f"Series break since the same quarter last year: {description}")
+            if not sufficient:
+                notes.append(
+                    f"fewer than {min_history} quarters of history: no trend, exception test or RAG"
+                )
+            kind = suppressed.get((indicator_id, area, quarter))
+            if kind:
+                notes.append(SUPPRESSION_NOTES[kind])
+            rate = None if value is None or not pop else round(1000 * value / pop, 3)
+            if estimate and rate is not None:
+                notes.append(
+                    f"Rate uses an estimated mid-{fy} population (derived by the partnership, "
+                    "not published by ONS for that year)"
+                )
+            rows.append(
+                {
+                    "indicator_id": indicator_id,
+                    "indicator_name": indicator["indicator_name"],
+                    "area_code": area,
+                    "area_name": info["area_name"],
+                    "area_type": info["area_type"],
+                    "quarter_start": quarter,
+                    "fy_quarter": f"{financial_year_label(fy)} Q{fq}",
+                    "financial_year": financial_year_label(fy),
+                    "value": value,
+                    "value_same_quarter_last_year": previous,
+                    "change": None if value is None or previous is None else value - previous,
+                    "change_pct": stats.change_pct(value, previous),
+                    "series_break": bool(spanned),
+                    "polarity": polarity,
+                    "value_status": status,
+                    "value_ytd": value_ytd,
+                    "value_ytd_last_year": value_ytd_last,
+                    "change_ytd": (
+                        None
+                        if value_ytd is None or value_ytd_last is None
+                        else value_ytd - value_ytd_last
+                    ),
+                    "change_ytd_pct": change_ytd_pct,
+                    "value_rolling_12m": total(
+                        quarters, [shift_quarters(quarter, -k) for k in range(4)]
+                    ),
+                    "population": pop,
+                    "population_is_estimate": estimate,
+                    "rate_per_1000": rate,
+                    "baseline": baseline,
+                    "target_change_pct": target,
+                    "rag": stats.rag(change_ytd_pct_for_rag, target, polarity, sufficient),
+                    "direction": direction,
+                    "p_value": p_value,
+                    "sufficient_history": sufficient,
+                    "control_lower": lower,
+                    "control_upper": upper,
+                    "exception": flag,
+                    "suppressed": kind is not None,
+                    "notes": "; ".join(notes) or None,
+                }
+            )
+    order = {code: i for i, code in enumerate(areas)}
+    rows.sort(key=lambda r: (r["indicator_id"], order[r["area_code"]], r["quarter_start"]))
+    return rows

@@ -1,0 +1,150 @@
+"""The scorecard's statistics as small pure functions: no Dagster, no database.
+
+Counts of crimes and incidents are treated as Poisson: two periods are compared with the exact
+conditional (binomial) test, and a quarter is an exception when it falls outside the Poisson
+c-chart limits of the indicator's own earlier quarters.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+
+from scipy.stats import binomtest
+
+SIGNIFICANCE = 0.05
+SMALL_NUMBER_RANGE = (1, 4)  # counts withheld by the small_numbers rule, inclusive
+
+
+def change_pct(current: float | None, previous: float | None) -> float | None:
+    """Percentage change, one decimal; None when either value is missing or previous is zero."""
+    if current is None or previous is None or previous == 0:
+        return None
+    return round(100.0 * (current - previous) / previous, 1)
+
+
+def poisson_comparison_p_value(current: float, previous: float) -> float | None:
+    """Two-sided p-value that two Poisson counts (equal exposure) share one rate.
+
+    Conditional on the total n = current + previous, current ~ Binomial(n, 1/2) when the rates
+    are equal; the exact binomial test gives the p-value. None when both counts are zero.
+    """
+    a, b = round(current), round(previous)
+    if a + b == 0:
+        return None
+    return float(binomtest(a, a + b, 0.5, alternative="two-sided").pvalue)
+
+
+def direction(current: float, previous: float, p_value: float | None, polarity: str) -> str:
+    """`improving`/`deteriorating` (or `increase`/`decrease` for monitor-only) when the change is
+    significant at 95%; `stable` otherwise."""
+    if p_value is None or p_value >= SIGNIFICANCE or current == previous:
+        return "stable"
+    rose = current > previous
+    if polarity == "monitor_only":
+        return "increase" if rose else "decrease"
+    better = (not rose) if polarity == "lower_is_better" else rose
+    return "improving" if better else "deteriorating"
+
+
+def seasonal_centre(
+    history: Sequence[tuple[int, float]], quarter: int, seasonal_min_years: int = 3
+) -> float:
+    """Centre line for a quarter from earlier (financial quarter number, value) pairs.
+
+    The mean of the earlier quarters; when every financial quarter has at least
+    ``seasonal_min_years`` earlier values, scaled by this quarter's seasonal index (mean of the
+    same quarter / mean of all quarters-of-year means).
+    """
+    values = [value for _, value in history]
+    centre = sum(values) / len(values)
+    by_quarter: dict[int, list[float]] = {}
+    for q, value in history:
+        by_quarter.setdefault(q, []).append(value)
+    if len(by_quarter) == 4 and all(len(v) >= seasonal_min_years for v in by_quarter.values()):
+        means = {q: sum(v) / len(v) for q, v in by_quarter.items()}
+        overall = sum(means.values()) / 4
+        if overall > 0:
+            centre *= means[quarter] / overall
+    return centre
+
+
+def control_limits(centre: float) -> tuple[float, float]:
+    """Poisson c-chart limits: centre +/- 3 * sqrt(centre), the lower limit never below zero."""
+    spread = 3 * math.sqrt(centre)
+    return max(0.0, centre - spread), centre + spread
+
+
+def exception(value: float, lower: float, upper: float) -> str | None:
+    """`high` above the upper limit, `low` below the lower limit; a value on a limit is not."""
+    if value > upper:
+        return "high"
+    if value < lower:
+        return "low"
+    return None
+
+
+def rag(
+    change_pct_value: float | None,
+    target_change_pct: float | None,
+    polarity: str,
+    sufficient_history: bool,
+) -> str:
+    """Thames Valley Police RAG on the change on the same period last year.
+
+    green: target achieved; amber: target missed but better than last year; red: target missed
+    and no better than last year; grey: no target, monitor only, too little history, or no
+    comparable last-year value.
+    """
+    if (
+        polarity == "monitor_only"
+        or target_change_pct is None
+        or change_pct_value is None
+        or not sufficient_history
+    ):
+        return "grey"
+    if polarity == "lower_is_better":
+        achieved, better = change_pct_value <= target_change_pct, change_pct_value < 0
+    else:
+        achieved, better = change_pct_value >= target_change_pct, change_pct_value > 0
+    if achieved:
+        return "green"
+    return "amber" if better else "red"
+
+
+def is_small_number(value: float | None) -> bool:
+    low, high = SMALL_NUMBER_RANGE
+    return value is not None and low <= value <= high
+
+
+def suppress(
+    values: Mapping[str, float | None],
+    groups: Sequence[Sequence[str]],
+    order: Sequence[str] | None = None,
+) -> dict[str, str]:
+    """Cells to withhold: {cell: 'primary' | 'secondary'}.
+
+    Primary: counts of 1 to 4. Secondary: in any group whose total is published, a single
+    suppressed cell could be recovered by subtraction, so the next-smallest published cell of
+    the group is also withheld (ties go to the cell listed first in ``order``); repeated until
+    no group has exactly one suppressed cell.
+    """
+    rank = {cell: i for i, cell in enumerate(order or sorted(values))}
+    result = {cell: "primary" for cell, value in values.items() if is_small_number(value)}
+    changed = True
+    while changed:
+        changed = False
+        for group in groups:
+            members = [cell for cell in group if cell in values]
+            hidden = [cell for cell in members if cell in result]
+            if len(hidden) != 1 or len(members) < 2:
+                continue
+            candidates = [
+                cell for cell in members if cell not in result and values[cell] is not None
+            ]
+            if not candidates:
+                continue
+            chosen = min(candidates, key=lambda cell: (values[cell], rank.get(cell, 0)))
+            result[chosen] = "secondary"
+            changed = True
+    return result

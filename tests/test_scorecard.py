@@ -1,0 +1,377 @@
+"""The scorecard's statistics, checked against figures worked out by hand."""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from typing import Any
+
+import pandas as pd
+import pytest
+
+from oscp_pipeline.scorecard import stats
+from oscp_pipeline.scorecard.build import base_cells, roll_up, scorecard_rows
+
+AREAS: dict[str, dict[str, Any]] = {
+    "C": {"area_type": "county", "area_name": "County", "csp_code": None, "county_code": None},
+    "P": {"area_type": "csp", "area_name": "P CSP", "csp_code": None, "county_code": "C"},
+    "D1": {"area_type": "district", "area_name": "D1", "csp_code": "P", "county_code": "C"},
+    "D2": {"area_type": "district", "area_name": "D2", "csp_code": "P", "county_code": "C"},
+    "Q": {"area_type": "csp", "area_name": "Q CSP", "csp_code": None, "county_code": "C"},
+    "D3": {"area_type": "district", "area_name": "D3", "csp_code": "Q", "county_code": "C"},
+    "U": {"area_type": "unallocated", "area_name": "Unknown", "csp_code": None, "county_code": "C"},
+}
+
+
+def indicator(**overrides: Any) -> dict[str, Any]:
+    return {
+        "indicator_id": "x",
+        "indicator_name": "X",
+        "polarity": "lower_is_better",
+        "area_levels": "district,csp,county",
+        "min_history": 8,
+        "suppression": "none",
+        **overrides,
+    }
+
+
+def quarters_from(first: dt.date, values: list[float | None]) -> dict[dt.date, Any]:
+    out = {}
+    year, month = first.year, first.month
+    for value in values:
+        out[dt.date(year, month, 1)] = ("reported", value)
+        month += 3
+        if month > 12:
+            year, month = year + 1, month - 12
+    return out
+
+
+def rows_for(
+    values: list[float | None],
+    first: dt.date = dt.date(2011, 4, 1),
+    targets: dict[tuple[str, str], float] | None = None,
+    population: dict[tuple[str, int], tuple[int, bool]] | None = None,
+    breaks: dict[str, list[tuple[dt.date, str]]] | None = None,
+    **overrides: Any,
+) -> dict[str, dict[str, Any]]:
+    """Scorecard rows of indicator x in district D1, keyed by fy_quarter."""
+    cells = {("x", "D1", q): cell for q, cell in quarters_from(first, values).items()}
+    rows = scorecard_rows(
+        cells,
+        {"x": indicator(**overrides)},
+        {"x": ["m"]},
+        targets or {},
+        AREAS,
+        population or {},
+        breaks or {},
+    )
+    return {r["fy_quarter"]: r for r in rows if r["area_code"] == "D1"}
+
+
+# --- Poisson comparison -----------------------------------------------------------------------
+
+
+def two_sided_binomial(k: int, n: int) -> float:
+    """Hand formula: 2 * P(X <= k) for X ~ Binomial(n, 1/2), k below n/2."""
+    return min(1.0, 2 * sum(math.comb(n, i) for i in range(k + 1)) / 2**n)
+
+
+def test_poisson_comparison_10_against_25_is_significant() -> None:
+    # n = 35; P(X <= 10) = sum C(35, i) / 2^35, i = 0..10 = 0.00835...; two-sided 0.0167 < 0.05.
+    p = stats.poisson_comparison_p_value(10, 25)
+    assert p == pytest.approx(two_sided_binomial(10, 35))
+    assert p == pytest.approx(0.0167, abs=0.0001)
+    assert stats.direction(10, 25, p, "lower_is_better") == "improving"
+    assert stats.direction(25, 10, p, "lower_is_better") == "deteriorating"
+    assert stats.direction(25, 10, p, "higher_is_better") == "improving"
+    assert stats.direction(25, 10, p, "monitor_only") == "increase"
+
+
+def test_poisson_comparison_20_against_24_is_not_significant() -> None:
+    # n = 44; 2 * P(X <= 20) = 0.65 > 0.05.
+    p = stats.poisson_comparison_p_value(20, 24)
+    assert p == pytest.approx(two_sided_binomial(20, 44))
+    assert p == pytest.approx(0.651, abs=0.001)
+    assert stats.direction(20, 24, p, "lower_is_better") == "stable"
+
+
+def test_two_zero_counts_have_no_p_value_and_are_stable() -> None:
+    assert stats.poisson_comparison_p_value(0, 0) is None
+    assert stats.direction(0, 0, None, "lower_is_better") == "stable"
+
+
+# --- change -----------------------------------------------------------------------------------
+
+
+def test_change_pct_is_never_infinite_or_a_silent_zero() -> None:
+    assert stats.change_pct(5, 0) is None  # last year zero: no percentage
+    assert stats.change_pct(5, None) is None  # last year missing
+    assert stats.change_pct(None, 5) is None
+    assert stats.change_pct(0, 4) == -100.0  # (0 - 4) / 4
+    assert stats.change_pct(12, 10) == 20.0  # (12 - 10) / 10
+    assert stats.change_pct(10, 30) == -66.7  # -20 / 30 = -66.67
+
+
+def test_zero_and_missing_last_year_in_the_scorecard() -> None:
+    # 2011-12 Q1..Q4 = 0, 1, 2, 3; 2012-13 Q1 = 6 (last year 0), Q2 = None -> not loaded.
+    rows = rows_for([0, 1, 2, 3, 6])
+    zero = rows["2012-13 Q1"]
+    assert (zero["value_same_quarter_last_year"], zero["change"], zero["change_pct"]) == (
+        0,
+        6,
+        None,
+    )
+    first = rows["2011-12 Q1"]
+    assert (first["value_same_quarter_last_year"], first["change"], first["change_pct"]) == (
+        None,
+        None,
+        None,
+    )
+    assert first["direction"] is None and first["p_value"] is None
+
+
+# --- control limits ---------------------------------------------------------------------------
+
+
+def test_control_limits_are_centre_plus_or_minus_three_root_centre() -> None:
+    assert stats.control_limits(16) == (4.0, 28.0)  # 16 -/+ 3 * 4
+    assert stats.control_limits(4) == (0.0, 10.0)  # 4 - 6 < 0 -> 0; 4 + 6
+    assert stats.exception(28, 4, 28) is None  # exactly on the upper limit
+    assert stats.exception(4, 4, 28) is None  # exactly on the lower limit
+    assert stats.exception(29, 4, 28) == "high"
+    assert stats.exception(3, 4, 28) == "low"
+
+
+def test_a_quarter_exactly_on_the_control_limit_is_not_an_exception() -> None:
+    # Eight earlier quarters of 16: centre 16, limits 16 -/+ 12 = 4 and 28 (2 years: no
+    # seasonal adjustment, each quarter of the year has only 2 earlier values).
+    on_limit = rows_for([16] * 8 + [28])["2013-14 Q1"]
+    assert (on_limit["control_lower"], on_limit["control_upper"]) == (4.0, 28.0)
+    assert on_limit["sufficient_history"] is True
+    assert on_limit["exception"] is None
+    assert rows_for([16] * 8 + [29])["2013-14 Q1"]["exception"] == "high"
+    assert rows_for([16] * 8 + [4])["2013-14 Q1"]["exception"] is None
+    assert rows_for([16] * 8 + [3])["2013-14 Q1"]["exception"] == "low"
+
+
+def test_seasonal_centre_scales_the_mean_by_the_quarter_index() -> None:
+    # Three years of Q1..Q4 = 10, 20, 30, 40: mean 25; quarter means 10, 20, 30, 40 (mean 25);
+    # Q2 index 20 / 25 = 0.8 -> centre 25 * 0.8 = 20.
+    history = [(q, 10.0 * q) for _ in range(3) for q in (1, 2, 3, 4)]
+    assert stats.seasonal_centre(history, 2) == pytest.approx(20.0)
+    # Two years only: no seasonal adjustment, the plain mean.
+    assert stats.seasonal_centre(history[:8], 2) == pytest.approx(25.0)
+
+
+# --- history, RAG -----------------------------------------------------------------------------
+
+
+def test_short_history_has_grey_rag_no_trend_no_exception_and_says_so() -> None:
+    # Five quarters, a target and a big rise: still grey, no direction, no exception test.
+    rows = rows_for([10, 10, 10, 10, 100], targets={("x", "2012-13"): -2.0})
+    row = rows["2012-13 Q1"]
+    assert row["sufficient_history"] is False
+    assert row["target_change_pct"] == -2.0
+    assert (row["rag"], row["direction"], row["exception"]) == ("grey", None, None)
+    assert (row["control_lower"], row["control_upper"], row["p_value"]) == (None, None, None)
+    assert "fewer than 8 quarters of history" in row["notes"]
+
+
+@pytest.mark.parametrize(
+    ("change", "target", "polarity", "sufficient", "expected"),
+    [
+        (-5.0, -2.0, "lower_is_better", True, "green"),  # beat the -2% target
+        (-2.0, -2.0, "lower_is_better", True, "green"),  # exactly on target: achieved
+        (-1.0, -2.0, "lower_is_better", True, "amber"),  # missed, but down on last year
+        (3.0, -2.0, "lower_is_better", True, "red"),  # missed and up on last year
+        (0.0, -2.0, "lower_is_better", True, "red"),  # missed and no better
+        (3.0, 2.0, "higher_is_better", True, "green"),
+        (1.0, 2.0, "higher_is_better", True, "amber"),
+        (-1.0, 2.0, "higher_is_better", True, "red"),
+        (-5.0, None, "lower_is_better", True, "grey"),  # no target
+        (-5.0, -2.0, "monitor_only", True, "grey"),
+        (-5.0, -2.0, "lower_is_better", False, "grey"),  # too little history
+        (None, -2.0, "lower_is_better", True, "grey"),  # no comparable last year
+    ],
+)
+def test_rag(
+    change: float | None, target: float | None, polarity: str, sufficient: bool, expected: str
+) -> None:
+    assert stats.rag(change, target, polarity, sufficient) == expected
+
+
+def test_rag_in_the_scorecard_uses_the_year_to_date_change() -> None:
+    # 2011-12 and 2012-13: 100 a quarter (8 quarters). 2013-14 Q1 = 90: YTD 90 vs 100 = -10%
+    # (target -5%: green); Q2 = 108: YTD 198 vs 200 = -1% (amber); Q3 = 120: 318 vs 300 = +6%
+    # (red).
+    rows = rows_for([100] * 8 + [90, 108, 120], targets={("x", "2013-14"): -5.0})
+    assert [rows[f"2013-14 Q{q}"]["change_ytd_pct"] for q in (1, 2, 3)] == [-10.0, -1.0, 6.0]
+    assert [rows[f"2013-14 Q{q}"]["rag"] for q in (1, 2, 3)] == ["green", "amber", "red"]
+    assert rows["2012-13 Q4"]["rag"] == "grey"  # no target for 2012-13
+
+
+# --- YTD, rolling 12 months, baseline, rate ---------------------------------------------------
+
+
+def test_year_to_date_rolling_twelve_months_and_baseline() -> None:
+    # 2011-12 Q1..Q4 = 10, 20, 30, 40; 2012-13 = 11, 21, 31, 41; 2013-14 = 12, 22, 32, 42;
+    # 2014-15 Q1 = 15, Q2 = 25.
+    values = [10, 20, 30, 40, 11, 21, 31, 41, 12, 22, 32, 42, 15, 25]
+    rows = rows_for(values)
+    q2 = rows["2014-15 Q2"]
+    assert q2["value_ytd"] == 15 + 25  # 40
+    assert q2["value_ytd_last_year"] == 12 + 22  # 34
+    assert q2["change_ytd"] == 6
+    assert q2["change_ytd_pct"] == 17.6  # 6 / 34 = 17.65%
+    assert q2["value_rolling_12m"] == 32 + 42 + 15 + 25  # 114
+    assert q2["baseline"] == pytest.approx((22 + 21 + 20) / 3)  # same quarter, 3 years: 21
+    assert rows["2013-14 Q2"]["baseline"] is None  # only two earlier years
+    assert rows["2011-12 Q3"]["value_rolling_12m"] is None  # fewer than four quarters
+    assert rows["2011-12 Q3"]["value_ytd"] == 10 + 20 + 30
+    assert rows["2011-12 Q3"]["value_ytd_last_year"] is None
+
+
+def test_rate_per_thousand_uses_the_matching_mid_year_and_flags_estimates() -> None:
+    population = {("D1", 2011): (20_000, False), ("D1", 2012): (25_000, True)}
+    rows = rows_for([50, 50, 50, 50, 50], population=population)
+    census = rows["2011-12 Q4"]  # January-March 2012 is in FY 2011-12: mid-2011 population
+    assert (census["population"], census["population_is_estimate"]) == (20_000, False)
+    assert census["rate_per_1000"] == 2.5  # 1000 * 50 / 20,000
+    assert "estimated" not in (census["notes"] or "")
+    estimated = rows["2012-13 Q1"]
+    assert (estimated["population"], estimated["population_is_estimate"]) == (25_000, True)
+    assert estimated["rate_per_1000"] == 2.0  # 1000 * 50 / 25,000
+    assert "estimated mid-2012 population" in estimated["notes"]
+
+
+def test_series_break_is_flagged_with_its_description() -> None:
+    breaks = {"m": [(dt.date(2013, 4, 1), "Definition widened")]}
+    rows = rows_for([5] * 16, breaks=breaks)
+    # 2013-14 Q2 compares with 2012-13 Q2 (July 2012): the break (April 2013) lies between.
+    assert rows["2013-14 Q2"]["series_break"] is True
+    assert (
+        "Series break since the same quarter last year: Definition widened"
+        in (rows["2013-14 Q2"]["notes"])
+    )
+    assert rows["2013-14 Q1"]["series_break"] is True  # the break is the quarter's first day
+    assert rows["2012-13 Q4"]["series_break"] is False
+    assert rows["2014-15 Q1"]["series_break"] is False  # both quarters after the break
+
+
+# --- suppression ------------------------------------------------------------------------------
+
+
+def test_secondary_suppression_withholds_the_next_smallest_district() -> None:
+    # One district of three at 2: withheld; its group total would give it away, so the next
+    # smallest (7) is withheld as well; 10 stays.
+    assert stats.suppress({"A": 2, "B": 10, "C": 7}, [["A", "B", "C"]]) == {
+        "A": "primary",
+        "C": "secondary",
+    }
+    # Two small numbers hide each other; zero and five are not small numbers.
+    assert stats.suppress({"A": 2, "B": 3, "C": 7}, [["A", "B", "C"]]) == {
+        "A": "primary",
+        "B": "primary",
+    }
+    assert stats.suppress({"A": 0, "B": 5, "C": 7}, [["A", "B", "C"]]) == {}
+
+
+def test_suppression_in_the_scorecard_keeps_the_true_value() -> None:
+    # CSP P = D1 (2) + D2 (9); CSP Q = D3 (6); county = D1 + D2 + D3 + U (20).
+    # D1 is a small number; in P it is alone, so D2 is withheld too; then the county has two.
+    quarter = dt.date(2013, 4, 1)
+    base = {("x", area, quarter): ("reported", v) for area, v in (("D1", 2), ("D2", 9), ("D3", 6))}
+    base[("x", "U", quarter)] = ("reported", 20.0)
+    cells = roll_up(base, AREAS)
+    assert cells[("x", "P", quarter)] == ("reported", 11.0)
+    assert cells[("x", "Q", quarter)] == ("reported", 6.0)
+    assert cells[("x", "C", quarter)] == ("reported", 37.0)  # unallocated counts in the county
+    rows = scorecard_rows(
+        cells, {"x": indicator(suppression="small_numbers")}, {"x": ["m"]}, {}, AREAS, {}, {}
+    )
+    hidden = {r["area_code"]: (r["value"], r["suppressed"]) for r in rows}
+    assert hidden == {
+        "C": (37.0, False),
+        "P": (11.0, False),
+        "D1": (2.0, True),
+        "D2": (9.0, True),
+        "Q": (6.0, False),
+        "D3": (6.0, False),
+        "U": (20.0, False),
+    }
+
+
+# --- quarters from months ---------------------------------------------------------------------
+
+
+def test_a_quarter_needs_every_month_and_a_missing_month_makes_it_unknown() -> None:
+    def month(area: str, day: str, value: float | None, status: str = "reported") -> dict:
+        return {
+            "measure_id": "m",
+            "area_code": area,
+            "period_start": dt.date.fromisoformat(day),
+            "period_grain": "month",
+            "value": value,
+            "value_status": status,
+        }
+
+    observations = pd.DataFrame(
+        [
+            month("D1", "2013-04-01", 1),
+            month("D1", "2013-05-01", 2),
+            month("D1", "2013-06-01", 3),
+            month("D2", "2013-04-01", 4),
+            month("D2", "2013-05-01", None, "not_available"),
+            month("D2", "2013-06-01", 6),
+            month("D3", "2013-07-01", 7),  # one month only: no complete quarter
+            month("D3", "2013-04-01", 1),
+            month("D3", "2013-05-01", None, "not_applicable"),
+            month("D3", "2013-06-01", None, "not_applicable"),
+        ]
+    )
+    cells = base_cells(observations, {"x": ["m"]})
+    q1 = dt.date(2013, 4, 1)
+    assert cells == {
+        ("x", "D1", q1): ("reported", 6.0),
+        ("x", "D2", q1): ("not_available", None),
+        ("x", "D3", q1): ("partly_not_applicable", 1.0),
+    }
+    rolled = roll_up(cells, AREAS)
+    assert rolled[("x", "C", q1)] == ("not_available", None)  # one unknown district
+    assert rolled[("x", "Q", q1)] == ("partly_not_applicable", 1.0)
+
+
+def test_csp_level_data_add_to_the_county_only() -> None:
+    quarter = dt.date(2013, 4, 1)
+    cells = roll_up(
+        {("x", "P", quarter): ("reported", 5.0), ("x", "Q", quarter): ("reported", 7.0)}, AREAS
+    )
+    assert cells[("x", "C", quarter)] == ("reported", 12.0)
+    rows = scorecard_rows(
+        cells, {"x": indicator(area_levels="csp,county")}, {"x": ["m"]}, {}, AREAS, {}, {}
+    )
+    assert sorted(r["area_code"] for r in rows) == ["C", "P", "Q"]
+
+
+# --- the catalogue ----------------------------------------------------------------------------
+
+
+def test_the_indicator_catalogue_names_only_known_measures_and_valid_settings() -> None:
+    from oscp_pipeline.reference import indicator_catalogue, indicator_tables
+    from oscp_pipeline.sources import measure_catalogue
+
+    known = {m["measure_id"] for m in measure_catalogue()}
+    catalogue = {i["indicator_id"]: i for i in indicator_catalogue()}
+    assert all(set(i["measures"]) <= known for i in catalogue.values())
+    for monitored in ("domestic_abuse_crimes", "hate_crimes", "hate_incidents"):
+        assert catalogue[monitored]["polarity"] == "monitor_only"
+    hate = [i for i in catalogue if i.startswith("hate_") or i == "stop_hate_uk_reports"]
+    assert len(hate) == 8 and all(catalogue[i]["suppression"] == "small_numbers" for i in hate)
+    assert catalogue["ho_burglary_dwelling"]["area_levels"] == ["csp", "county"]
+    assert catalogue["asb_incidents"]["targets"] == {"2013-14": -2.0, "2014-15": -2.0}
+    assert all(i["min_history"] == 8 for i in catalogue.values())
+    tables = indicator_tables()
+    assert tables["indicators"].num_rows == len(catalogue)
+    assert tables["indicator_measures"].num_rows == sum(
+        len(i["measures"]) for i in catalogue.values()
+    )
