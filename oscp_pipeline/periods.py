@@ -60,3 +60,15 @@ def add_months(day: dt.date, months: int) -> dt.date:
     """First of the month ``months`` after the month of ``day``."""
     index = day.year * 12 + day.month - 1 + months
     return dt.date(index // 12, index % 12 + 1, 1)
+
+
+def latest_half_year_end(latest_quarter_start: dt.date) -> dt.date:
+    """Start of the latest quarter, not after the given one, that ends a half or full year.
+
+    The bi-annual report covers Q1-Q2 (half year) or Q1-Q4 (full year) of a financial year, so
+    it is produced for the most recent Q2 or Q4 that is complete.
+    """
+    quarter = latest_quarter_start
+    while fiscal_quarter_number(quarter) not in {2, 4}:
+        quarter = add_months(quarter, -3)
+    return quarter

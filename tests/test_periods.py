@@ -34,3 +34,18 @@ def test_financial_year_labels_round_trip_and_reject_mismatched_halves() -> None
 
 def test_adding_months_crosses_the_calendar_year() -> None:
     assert periods.add_months(dt.date(2013, 12, 1), 1) == dt.date(2014, 1, 1)
+
+
+@pytest.mark.parametrize(
+    ("latest", "half_year_end"),
+    [
+        (dt.date(2013, 7, 1), dt.date(2013, 7, 1)),  # 2013-14 Q2: half year
+        (dt.date(2013, 10, 1), dt.date(2013, 7, 1)),  # Q3: still the half year
+        (dt.date(2014, 1, 1), dt.date(2014, 1, 1)),  # Q4: full year
+        (dt.date(2014, 4, 1), dt.date(2014, 1, 1)),  # next Q1: the full year just ended
+    ],
+)
+def test_the_report_covers_the_latest_complete_half_or_full_year(
+    latest: dt.date, half_year_end: dt.date
+) -> None:
+    assert periods.latest_half_year_end(latest) == half_year_end
