@@ -24,12 +24,17 @@ run: $(INSTALLED)
 test: $(INSTALLED) browser
 	$(BIN)/python -m pytest
 
-# The UI test drives a real browser. Install Debian's Chromium where this machine allows it
-# (root with apt); elsewhere the test is skipped and says why.
+# The UI test drives a real browser, and the Excel report test opens the workbook in
+# LibreOffice. Install Debian's Chromium and LibreOffice Calc where this machine allows it
+# (root with apt); elsewhere those tests are skipped and say why.
 browser:
 	@command -v chromium >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1 \
 		&& apt-get update -qq >/dev/null 2>&1 && apt-get install -y -qq chromium >/dev/null 2>&1; } \
 		|| echo "note: Chromium is not installed and cannot be installed here; the browser test will be skipped"
+	@command -v soffice >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1 \
+		&& apt-get update -qq >/dev/null 2>&1 \
+		&& DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libreoffice-calc-nogui >/dev/null 2>&1; } \
+		|| echo "note: LibreOffice is not installed and cannot be installed here; the Excel report's LibreOffice test will be skipped"
 
 lint: $(INSTALLED)
 	$(BIN)/ruff check oscp_pipeline tests

@@ -120,6 +120,8 @@ def _report(result: dg.ExecuteInProcessResult, store: object) -> int:
             print(f"  {source_id:<28}{files:>7}{read:>12,}{loaded:>10,}{aside:>11,}{note}")
         print(f"\nWarehouse: {published}")
         print("  open read-only: duckdb -readonly " + str(published))
+        for report in sorted(store.reports_dir.glob("oscp-*")):
+            print(f"Report:    {report}")
     if not result.success:
         for event in result.all_events:
             if event.is_step_failure and event.step_failure_data:

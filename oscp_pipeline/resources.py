@@ -45,6 +45,11 @@ class WarehouseStore(dg.ConfigurableResource):
         return self.path / "staging"
 
     @property
+    def reports_dir(self) -> Path:
+        """The Excel scorecard and the HTML bi-annual report, replaced on each refresh."""
+        return self.path / "reports"
+
+    @property
     def quarantine_dir(self) -> Path:
         """Staged batches that failed their checks, kept for inspection, never published."""
         return self.path / "quarantine"

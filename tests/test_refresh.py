@@ -194,3 +194,21 @@ def test_the_command_line_exits_non_zero_naming_the_failed_check(tmp_path: Path)
     )
     assert "Refresh FAILED: the published warehouse was left as it was" in completed.stdout
     assert not (tmp_path / "wh" / "oscp.duckdb").exists()
+
+
+def test_a_refresh_writes_the_excel_scorecard_and_the_biannual_report(
+    tmp_path: Path, instance: dg.DagsterInstance
+) -> None:
+    from openpyxl import load_workbook
+
+    raw, wh = tmp_path / "raw", tmp_path / "wh"
+    for month in ("2014-01", "2014-02", "2014-03"):
+        write_street_file(raw, month, [street_row(month=month)] * 3)
+    assert refresh(raw, wh, instance).success
+    excel = wh / "reports" / "oscp-scorecard-2013-14-Q4.xlsx"
+    html = wh / "reports" / "oscp-report-2013-14-Q4.html"
+    workbook = load_workbook(excel)
+    assert {"County", "CSPs", "Districts", "Notes"} <= set(workbook.sheetnames)
+    assert "2013-14 Q4" in str(workbook["County"]["A1"].value)
+    assert "2013-14" in html.read_text(encoding="utf-8")
+    assert not list((wh / "reports").glob("tmp*"))

@@ -1,0 +1,1 @@
+"""Published reports built from the warehouse scorecard."""

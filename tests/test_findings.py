@@ -1,0 +1,149 @@
+"""Headline findings are generated from the scorecard's flags, not written for a period."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from pathlib import Path
+
+import dagster as dg
+import duckdb
+import pytest
+from conftest import SAMPLE_RAW_DIR
+from test_refresh import refresh
+
+from oscp_pipeline import warehouse
+from oscp_pipeline.reports.findings import SECTIONS, headline_findings, report_period
+
+H1_2013_14 = dt.date(2013, 9, 30)
+
+
+@pytest.fixture(scope="module")
+def sample_warehouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    warehouse_dir = tmp_path_factory.mktemp("findings") / "wh"
+    result = refresh(SAMPLE_RAW_DIR, warehouse_dir, dg.DagsterInstance.ephemeral())
+    assert result.success
+    return warehouse_dir
+
+
+@pytest.fixture
+def sample(sample_warehouse: Path) -> Iterator[duckdb.DuckDBPyConnection]:
+    with warehouse.read_only(sample_warehouse) as connection:
+        yield connection
+
+
+@pytest.fixture
+def editable_copy(sample_warehouse: Path) -> Iterator[duckdb.DuckDBPyConnection]:
+    """An in-memory copy of the tables the findings read, to change the data under test."""
+    connection = duckdb.connect()
+    path = warehouse.published_path(sample_warehouse)
+    connection.execute(f"ATTACH '{path}' AS wh (READ_ONLY)")
+    for table in ("scorecard", "dim_indicator", "dim_indicator_measure", "series_break"):
+        connection.execute(f"CREATE TABLE {table} AS SELECT * FROM wh.{table}")
+    connection.execute("DETACH wh")
+    yield connection
+    connection.close()
+
+
+def texts(connection: duckdb.DuckDBPyConnection, day: dt.date = H1_2013_14) -> list[str]:
+    return [f.text for f in headline_findings(connection, day)]
+
+
+def test_sample_2013_14_half_year_findings(sample: duckdb.DuckDBPyConnection) -> None:
+    found = texts(sample)
+    # Both domestic abuse series are above their upper control limit in Q1 as well as in Q2
+    # (the sample's flags), so the sentence names both quarters.
+    assert "Domestic abuse crimes and incidents increased, with exceptional rises in Q1 and Q2" in (
+        found
+    )
+    assert "Stop Hate UK has too few quarters for reliable trends" in found
+    assert (
+        "District CSP priorities are reducing except vehicle crime, distraction burglary and ASB"
+        in found
+    )
+    assert (
+        "Among the ASB data sets, fly tipping, domestic noise and public order offences increased"
+        in found
+    )
+
+
+def test_the_sample_findings_follow_the_warehouse_flags(sample: duckdb.DuckDBPyConnection) -> None:
+    flags = sample.execute(
+        """SELECT indicator_id, fy_quarter, direction, exception, sufficient_history
+           FROM scorecard WHERE area_type = 'county' AND financial_year = '2013-14'
+           AND quarter_start <= DATE '2013-07-01'"""
+    ).fetchall()
+    by_key = {(i, q): (d, e, h) for i, q, d, e, h in flags}
+    assert by_key[("domestic_abuse_crimes", "2013-14 Q2")][:2] == ("increase", "high")
+    assert by_key[("domestic_abuse_incidents", "2013-14 Q2")][:2] == ("increase", "high")
+    assert by_key[("stop_hate_uk_reports", "2013-14 Q2")][2] is False
+    assert by_key[("asb_incidents", "2013-14 Q2")][0] == "deteriorating"
+    details = {f.section: f.details for f in headline_findings(sample, H1_2013_14)}
+    asb = [d for d in details["district_csp_priorities"] if d.startswith("Police-recorded anti")]
+    assert asb and "significant: Q2 up" in asb[0] and "exceptionally high in Q2" in asb[0]
+
+
+def test_different_data_give_different_findings(editable_copy: duckdb.DuckDBPyConnection) -> None:
+    connection = editable_copy
+    # Domestic abuse falls by 30% in both quarters, exceptionally low in Q2; vehicle crime,
+    # distraction burglary and ASB fall significantly; Stop Hate UK has a comparable history.
+    connection.execute(
+        """
+        UPDATE scorecard SET
+            value = round(value_same_quarter_last_year * 0.7),
+            value_ytd = round(value_ytd_last_year * 0.7),
+            change_ytd_pct = -30.0,
+            direction = CASE WHEN polarity = 'monitor_only' THEN 'decrease' ELSE 'improving' END,
+            exception = CASE WHEN fy_quarter = '2013-14 Q2' AND indicator_id LIKE 'domestic%'
+                             THEN 'low' END
+        WHERE area_type = 'county' AND fy_quarter IN ('2013-14 Q1', '2013-14 Q2')
+          AND indicator_id IN ('domestic_abuse_crimes', 'domestic_abuse_incidents',
+                               'vehicle_crime', 'ho_vehicle_offences',
+                               'ho_distraction_burglary', 'asb_incidents')
+        """
+    )
+    connection.execute(
+        """
+        UPDATE scorecard SET sufficient_history = TRUE, value_ytd_last_year = value_ytd * 2,
+            value_same_quarter_last_year = value * 2, direction = 'decrease'
+        WHERE area_type = 'county' AND indicator_id = 'stop_hate_uk_reports'
+          AND fy_quarter IN ('2013-14 Q1', '2013-14 Q2')
+        """
+    )
+    found = texts(connection)
+    assert "Domestic abuse crimes and incidents fell, with an exceptional fall in Q2" in found
+    assert "District CSP priorities are all reducing" in found
+    assert not any("too few quarters" in text for text in found)
+    assert "Among the hate crimes and incidents, Stop Hate UK fell" in found
+    assert not any("Domestic abuse crimes and incidents increased" in text for text in found)
+
+
+def test_suppressed_figures_never_appear(editable_copy: duckdb.DuckDBPyConnection) -> None:
+    before = headline_findings(editable_copy, H1_2013_14)
+    assert any("up 27.3%" in d for f in before for d in f.details)
+    editable_copy.execute(
+        """UPDATE scorecard SET suppressed = TRUE WHERE indicator_id = 'domestic_abuse_crimes'
+           AND area_type = 'county' AND financial_year = '2013-14'"""
+    )
+    after = headline_findings(editable_copy, H1_2013_14)
+    words = " ".join([f.text for f in after] + [d for f in after for d in f.details])
+    assert "27.3" not in words and "2,316" not in words and "2316" not in words
+
+
+def test_periods_are_half_or_full_years() -> None:
+    half = report_period(dt.date(2013, 9, 30))
+    assert (half.financial_year, half.quarters) == (
+        "2013-14",
+        (dt.date(2013, 4, 1), dt.date(2013, 7, 1)),
+    )
+    full = report_period(dt.date(2014, 3, 31))
+    assert full.quarters[-1] == dt.date(2014, 1, 1) and len(full.quarters) == 4
+    with pytest.raises(ValueError, match="Q3"):
+        report_period(dt.date(2013, 12, 31))
+
+
+def test_sections_name_only_catalogue_indicators(sample: duckdb.DuckDBPyConnection) -> None:
+    known = {i for (i,) in sample.execute("SELECT indicator_id FROM dim_indicator").fetchall()}
+    named = [i for s in SECTIONS for t in s.topics for i in t.indicator_ids]
+    assert set(named) <= known
+    assert len(named) == len(set(named))  # each indicator is read in one section only
