@@ -75,7 +75,7 @@ def _level(month: dt.date, jump: float) -> float:
     if month < DEFINITION_CHANGE:
         return 1.0 + 0.0012 * index
     if month < JUMP_MONTH:
-        return 1.04 + 0.04 * (month.month - DEFINITION_CHANGE.month)
+        return 1.02 + 0.015 * (month.month - DEFINITION_CHANGE.month)
     since_jump = (month.year - JUMP_MONTH.year) * 12 + month.month - JUMP_MONTH.month
     return jump + 0.015 * min(since_jump, 8) + 0.003 * max(since_jump - 8, 0)
 
