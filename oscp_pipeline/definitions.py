@@ -3,7 +3,7 @@
 import dagster as dg
 
 from oscp_pipeline.assets.ingest import STAGED_ASSETS
-from oscp_pipeline.assets.reports import reports
+from oscp_pipeline.assets.reports import REPORT_ASSETS
 from oscp_pipeline.assets.warehouse import warehouse_and_scorecard
 from oscp_pipeline.partitions import FINANCIAL_QUARTERS
 from oscp_pipeline.refresh import refresh_run_request
@@ -37,7 +37,7 @@ def quarterly_refresh_schedule(
 def build_definitions(resources: dict[str, dg.ConfigurableResource]) -> dg.Definitions:
     """The pipeline's definitions bound to the given ``raw`` and ``store`` resources."""
     return dg.Definitions(
-        assets=[*STAGED_ASSETS, warehouse_and_scorecard, reports],
+        assets=[*STAGED_ASSETS, warehouse_and_scorecard, *REPORT_ASSETS],
         jobs=[REFRESH_JOB],
         schedules=[quarterly_refresh_schedule],
         resources=resources,

@@ -25,7 +25,8 @@ def test_definitions_hold_grouped_assets_with_blocking_checks_and_a_partitioned_
         "staging/police_uk_street": "police_uk",
         "warehouse/oscp": "warehouse",
         "warehouse/scorecard": "warehouse",
-        "reports/scorecard_and_biannual_report": "reports",
+        "reports/excel_scorecard": "reports",
+        "reports/biannual_report": "reports",
     }
     expected.update(
         {f"staging/{spec.source_id}": spec.group for spec in SOURCES if not spec.partitioned}

@@ -102,7 +102,8 @@ def test_the_ui_lists_each_source_with_its_checks_and_the_recorded_run(
         "staging/police_uk_street",
         "warehouse/oscp",
         "warehouse/scorecard",
-        "reports/scorecard_and_biannual_report",
+        "reports/excel_scorecard",
+        "reports/biannual_report",
         *(f"staging/{spec.source_id}" for spec in SOURCES if not spec.partitioned),
     }
     police = by_key["staging/police_uk_street"]

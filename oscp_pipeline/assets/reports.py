@@ -1,10 +1,13 @@
 """Reports layer: the Excel scorecard and the HTML bi-annual report, from the warehouse."""
 
+import datetime as dt
 import os
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
 import dagster as dg
+import duckdb
 
 from oscp_pipeline import periods, warehouse
 from oscp_pipeline.assets.warehouse import SCORECARD_KEY
@@ -12,11 +15,12 @@ from oscp_pipeline.reports.excel import write_scorecard_workbook
 from oscp_pipeline.reports.html import write_biannual_report
 from oscp_pipeline.resources import PROJECT_DIR, RawData, WarehouseStore
 
-REPORTS_KEY = dg.AssetKey(["reports", "scorecard_and_biannual_report"])
+EXCEL_KEY = dg.AssetKey(["reports", "excel_scorecard"])
+HTML_KEY = dg.AssetKey(["reports", "biannual_report"])
 SAMPLE_RAW_DIR = PROJECT_DIR / "data" / "raw"
 
 
-def _replace_atomically(write, target: Path) -> Path:
+def _replace_atomically(write: Callable[[Path], object], target: Path) -> Path:
     """Write beside the target, then rename, so a reader never opens half a report."""
     target.parent.mkdir(parents=True, exist_ok=True)
     handle, scratch = tempfile.mkstemp(dir=target.parent, suffix=target.suffix)
@@ -29,45 +33,76 @@ def _replace_atomically(write, target: Path) -> Path:
     return target
 
 
+def _subtitle(raw: RawData) -> str:
+    """Reports built from the bundled sample say so on their face."""
+    if raw.path.resolve() == SAMPLE_RAW_DIR.resolve():
+        return "Built from the bundled SYNTHETIC sample data: no real records"
+    return ""
+
+
+def _latest_quarter(connection: duckdb.DuckDBPyConnection) -> dt.date | None:
+    return connection.sql("SELECT max(quarter_start) FROM scorecard").fetchall()[0][0]
+
+
 @dg.asset(
-    key=REPORTS_KEY,
+    key=EXCEL_KEY,
     deps=[SCORECARD_KEY],
     group_name="reports",
-    kinds={"excel", "html"},
-    description="The Excel performance monitoring scorecard for the latest complete quarter and "
-    "the HTML bi-annual report for the latest half or full financial year, written under "
-    "$OSCP_WAREHOUSE_DIR/reports/.",
+    kinds={"excel"},
+    description="The Excel performance monitoring scorecard for the latest complete quarter, "
+    "written to $OSCP_WAREHOUSE_DIR/reports/oscp-scorecard-<quarter>.xlsx.",
 )
-def reports(
+def excel_scorecard(
     context: dg.AssetExecutionContext, raw: RawData, store: WarehouseStore
 ) -> dg.MaterializeResult:
-    subtitle = (
-        "Built from the bundled SYNTHETIC sample data: no real records"
-        if raw.path.resolve() == SAMPLE_RAW_DIR.resolve()
-        else ""
-    )
     with warehouse.read_only(store.path) as connection:
-        latest = connection.sql("SELECT max(quarter_start) FROM scorecard").fetchall()[0][0]
+        latest = _latest_quarter(connection)
         if latest is None:
-            context.log.info("The scorecard is empty: no reports written")
-            return dg.MaterializeResult(metadata={"reports": "none (empty scorecard)"})
-        half_year_end = periods.latest_half_year_end(latest)
-        quarter_label = periods.fy_quarter_label(latest).replace(" ", "-")
-        half_label = periods.fy_quarter_label(half_year_end).replace(" ", "-")
-        excel = _replace_atomically(
-            lambda p: write_scorecard_workbook(connection, p, latest, subtitle=subtitle),
-            store.reports_dir / f"oscp-scorecard-{quarter_label}.xlsx",
+            context.log.info("The scorecard is empty: no workbook written")
+            return dg.MaterializeResult(metadata={"path": "none (empty scorecard)"})
+        label = periods.fy_quarter_label(latest).replace(" ", "-")
+        path = _replace_atomically(
+            lambda p: write_scorecard_workbook(connection, p, latest, subtitle=_subtitle(raw)),
+            store.reports_dir / f"oscp-scorecard-{label}.xlsx",
         )
-        html = _replace_atomically(
-            lambda p: write_biannual_report(connection, p, half_year_end, subtitle=subtitle),
-            store.reports_dir / f"oscp-report-{half_label}.html",
-        )
-    context.log.info(f"Wrote {excel} and {html}")
+    context.log.info(f"Wrote {path}")
     return dg.MaterializeResult(
         metadata={
-            "excel_scorecard": dg.MetadataValue.path(str(excel)),
-            "biannual_report": dg.MetadataValue.path(str(html)),
-            "scorecard_quarter": periods.fy_quarter_label(latest),
-            "report_period_end": periods.fy_quarter_label(half_year_end),
+            "path": dg.MetadataValue.path(str(path)),
+            "quarter": periods.fy_quarter_label(latest),
         }
     )
+
+
+@dg.asset(
+    key=HTML_KEY,
+    deps=[SCORECARD_KEY],
+    group_name="reports",
+    kinds={"html"},
+    description="The HTML bi-annual performance report for the latest half (Q1-Q2) or full "
+    "(Q1-Q4) financial year, written to $OSCP_WAREHOUSE_DIR/reports/oscp-report-<quarter>.html.",
+)
+def biannual_report(
+    context: dg.AssetExecutionContext, raw: RawData, store: WarehouseStore
+) -> dg.MaterializeResult:
+    with warehouse.read_only(store.path) as connection:
+        latest = _latest_quarter(connection)
+        if latest is None:
+            context.log.info("The scorecard is empty: no report written")
+            return dg.MaterializeResult(metadata={"path": "none (empty scorecard)"})
+        half_year_end = periods.latest_half_year_end(latest)
+        label = periods.fy_quarter_label(half_year_end).replace(" ", "-")
+        path = _replace_atomically(
+            lambda p: write_biannual_report(connection, p, half_year_end, subtitle=_subtitle(raw)),
+            store.reports_dir / f"oscp-report-{label}.html",
+        )
+    context.log.info(f"Wrote {path}")
+    return dg.MaterializeResult(
+        metadata={
+            "path": dg.MetadataValue.path(str(path)),
+            "period_end": periods.fy_quarter_label(half_year_end),
+        }
+    )
+
+
+REPORT_ASSETS = [excel_scorecard, biannual_report]
