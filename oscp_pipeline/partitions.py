@@ -10,8 +10,6 @@ import datetime as dt
 
 import dagster as dg
 
-from oscp_pipeline import periods
-
 # data.police.uk starts in December 2010; the first whole financial year is 2011-12, and a
 # partition for 2010-11 Q4 keeps the earliest published months addressable.
 FIRST_QUARTER = "2010-10-01"
@@ -26,7 +24,3 @@ FINANCIAL_QUARTERS = dg.TimeWindowPartitionsDefinition(
 
 def partition_key(quarter_start: dt.date) -> str:
     return quarter_start.isoformat()
-
-
-def fy_label_of_key(key: str) -> str:
-    return periods.fy_quarter_label(dt.date.fromisoformat(key))

@@ -34,10 +34,6 @@ SOURCES: tuple[SourceSpec, ...] = (
 )
 
 
-def source(source_id: str) -> SourceSpec:
-    return next(spec for spec in SOURCES if spec.source_id == source_id)
-
-
 def measure_catalogue() -> list[dict[str, str | None]]:
     """Every measure an observation can carry, with its source, grain and meaning."""
     return [measure for spec in SOURCES for measure in spec.measures()]
