@@ -2,6 +2,8 @@
 
 Staging is private to the pipeline. A partition directory is replaced whole (written beside,
 then renamed into place), so a re-run of a quarter never leaves a mix of old and new files.
+Writers of one source take its lock, so two refreshes never interleave their renames, and the
+scratch folders a killed writer left behind are removed by the next one.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from oscp_pipeline.locking import exclusive_lock
 from oscp_pipeline.sources.base import FileRead
 
 STAGED_PARTS = ("accepted", "set_aside", "load_log")
@@ -35,6 +38,36 @@ def write_partition(
     """Replace one partition's staged files atomically; stamps the load log with the run."""
     target = partition_dir(staging_root, source_id, partition)
     target.parent.mkdir(parents=True, exist_ok=True)
+    with exclusive_lock(target.parent / LOCK_NAME, run_id):
+        _remove_scratch(target.parent)
+        return _replace_partition(target, read, run_id, loaded_at)
+
+
+LOCK_NAME = ".lock"
+
+
+def _remove_scratch(source_dir: Path) -> None:
+    """Tidy up after a writer that was killed: half-written partitions are removed, and a
+    retired partition whose replacement never arrived is put back.
+
+    Called with the source's lock held, so no other writer can be using them.
+    """
+    for leftover in sorted(source_dir.iterdir()):
+        if not (leftover.is_dir() and leftover.name.startswith(".")):
+            continue
+        if leftover.name.startswith(RETIRED_PREFIX):
+            partition = leftover.name[len(RETIRED_PREFIX) :].rsplit(".", 1)[0]
+            if not (source_dir / partition).exists():
+                os.replace(leftover, source_dir / partition)
+                continue
+        shutil.rmtree(leftover, ignore_errors=True)
+
+
+RETIRED_PREFIX = ".retired."
+
+
+def _replace_partition(target: Path, read: FileRead, run_id: str, loaded_at: dt.datetime) -> Path:
+    partition = target.name
     scratch = target.parent / f".{partition}.{uuid.uuid4().hex}"
     scratch.mkdir()
     log = read.load_log
@@ -48,7 +81,7 @@ def write_partition(
         pq.write_table(table, scratch / f"{name}.parquet")
     retired = None
     if target.exists():
-        retired = target.parent / f".retired.{partition}.{uuid.uuid4().hex}"
+        retired = target.parent / f"{RETIRED_PREFIX}{partition}.{uuid.uuid4().hex}"
         os.replace(target, retired)
     os.replace(scratch, target)
     if retired is not None:
@@ -56,9 +89,18 @@ def write_partition(
     return target
 
 
-def remove_partition(staging_root: Path, source_id: str, partition: str) -> None:
+def remove_partition(staging_root: Path, source_id: str, partition: str, run_id: str) -> None:
     """Forget a partition whose raw files are gone, so the warehouse no longer shows it."""
-    shutil.rmtree(partition_dir(staging_root, source_id, partition), ignore_errors=True)
+    target = partition_dir(staging_root, source_id, partition)
+    if not target.parent.is_dir():
+        return
+    with exclusive_lock(target.parent / LOCK_NAME, run_id):
+        _remove_scratch(target.parent)
+        if target.exists():
+            # Renamed away first, so a kill mid-way never leaves a partly deleted partition.
+            removed = target.parent / f".removed.{partition}.{uuid.uuid4().hex}"
+            os.replace(target, removed)
+            shutil.rmtree(removed, ignore_errors=True)
 
 
 def staged_files(staging_root: Path, source_id: str, part: str) -> list[Path]:

@@ -34,14 +34,15 @@ class Validation:
 
     @property
     def accepted(self) -> bool:
-        return self.batch.passed
+        """Accepted when a refresh would load it: it passes and is not held back."""
+        return self.batch.passed and not self.batch.held_back
 
     def report(self) -> str:
         read = self.batch.read
         lines = []
         for log in read.load_log.to_pylist():
-            if log["status"] == "rejected":
-                lines.append(f"REJECTED {self.path}: {log['message']}")
+            if log["status"] != "loaded":
+                lines.append(f"{str(log['status']).upper()} {self.path}: {log['message']}")
             else:
                 lines.append(
                     f"{self.path}: {log['rows_read']} rows read, {log['rows_loaded']} would be "

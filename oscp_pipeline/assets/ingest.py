@@ -18,7 +18,7 @@ from oscp_pipeline.partitions import FINANCIAL_QUARTERS
 from oscp_pipeline.quality import AuditedBatch, audit
 from oscp_pipeline.resources import RawData, WarehouseStore
 from oscp_pipeline.sources import SOURCES, police_uk
-from oscp_pipeline.sources.base import SourceSpec
+from oscp_pipeline.sources.base import SET_ASIDE_SCHEMA, SourceSpec
 
 CONTRACT_CHECK = "great_expectations_contract"
 ACCOUNTING_CHECK = "row_accounting"
@@ -38,7 +38,9 @@ def check_specs(asset_key: dg.AssetKey) -> list[dg.AssetCheckSpec]:
             asset=asset_key,
             blocking=True,
             description="The source contract's expectations, run by Great Expectations on the "
-            "accepted rows; a file that cannot be read fails it too.",
+            "accepted rows. A file that cannot be read, or whose rows break an expectation, is "
+            "held back on its own and the check warns; a failure no single file explains fails "
+            "it and stops the warehouse from being published.",
         ),
         dg.AssetCheckSpec(
             ACCOUNTING_CHECK,
@@ -47,6 +49,63 @@ def check_specs(asset_key: dg.AssetKey) -> list[dg.AssetCheckSpec]:
             description="For every file, rows read = rows loaded + rows set aside.",
         ),
     ]
+
+
+HELD_BACK_SHOWN = 20
+
+
+def _held_back_table(batches: list[AuditedBatch]) -> str:
+    """The files not loaded, as a Markdown table for the UI: file, status, rows and why."""
+    lines = ["| file | status | rows read | message |", "|---|---|---|---|"]
+    held_back = [line for batch in batches for line in batch.held_back]
+    for line in held_back[:HELD_BACK_SHOWN]:
+        message = str(line["message"]).replace("|", "\\|").replace("\n", " ")[:300]
+        lines.append(
+            f"| {line['source_file']} | {line['status']} | {line['rows_read']} | {message} |"
+        )
+    if len(held_back) > HELD_BACK_SHOWN:
+        lines.append(f"| ... {len(held_back) - HELD_BACK_SHOWN} more | | | |")
+    return "\n".join(lines)
+
+
+def _contract_result(batches: list[AuditedBatch]) -> dg.AssetCheckResult:
+    """ERROR (blocks the warehouse) when a batch cannot be staged; WARN when files were held
+    back but the rest was staged; passed otherwise."""
+    failed = [b for b in batches if not b.verdict.success]
+    held_back = [line for b in batches for line in b.held_back]
+    if failed:
+        description = "; ".join(f"{_label(b.partition)}: {b.verdict.summary()}" for b in failed)
+    elif held_back:
+        description = f"{len(held_back)} file(s) held back, the rest staged: " + "; ".join(
+            f"{line['source_file']} ({line['status']}): {line['message']}" for line in held_back
+        )
+    else:
+        description = f"{len(batches)} batch(es) passed every expectation"
+    set_aside = (
+        pa.concat_tables([b.read.set_aside for b in batches])
+        if batches
+        else SET_ASIDE_SCHEMA.empty_table()
+    )
+    return dg.AssetCheckResult(
+        check_name=CONTRACT_CHECK,
+        passed=not failed and not held_back,
+        severity=dg.AssetCheckSeverity.ERROR if failed else dg.AssetCheckSeverity.WARN,
+        description=description[:2000],
+        metadata={
+            "expectations_evaluated": sum(len(b.verdict.outcomes) for b in batches),
+            "expectations_failed": sum(len(b.verdict.failed) for b in batches),
+            "unexpected_values": sum(
+                o.unexpected_count or 0 for b in batches for o in b.verdict.failed
+            ),
+            "files_held_back": len(held_back),
+            "held_back": dg.MetadataValue.md(_held_back_table(batches)),
+            "set_aside_by_reason": counts_by(set_aside, "reason_code"),
+            "set_aside_sample": markdown_preview(
+                set_aside.select(["source_file", "row_number", "reason_code", "reason"]), 20
+            ),
+            "results": dg.MetadataValue.json({b.partition: b.verdict.metadata() for b in batches}),
+        },
+    )
 
 
 def stage_audited(
@@ -66,6 +125,10 @@ def stage_audited(
         context.log.info(
             f"{source_id} {_label(batch.partition)}: {status}; {batch.verdict.summary()}"
         )
+        for line in batch.held_back:
+            context.log.warning(
+                f"{line['source_file']}: {line['status']}, not loaded: {line['message']}"
+            )
         for warning in batch.read.warnings:
             context.log.warning(warning)
 
@@ -74,6 +137,7 @@ def stage_audited(
     logs = [line for b in batches for line in b.read.load_log.to_pylist()]
     metadata: dict[str, object] = {
         "files_read": len(logs),
+        "files_held_back": sum(line["status"] != "loaded" for line in logs),
         "rows_read": sum(int(line["rows_read"]) for line in logs),
         "rows_loaded": sum(int(line["rows_loaded"]) for line in logs),
         "rows_set_aside": sum(int(line["rows_set_aside"]) for line in logs),
@@ -94,23 +158,7 @@ def stage_audited(
             }
         )
     yield dg.MaterializeResult(metadata=metadata)
-
-    failed = [b for b in batches if not b.verdict.success]
-    yield dg.AssetCheckResult(
-        check_name=CONTRACT_CHECK,
-        passed=not failed,
-        severity=dg.AssetCheckSeverity.ERROR,
-        description="; ".join(f"{_label(b.partition)}: {b.verdict.summary()}" for b in failed)
-        or f"{len(batches)} batch(es) passed every expectation",
-        metadata={
-            "expectations_evaluated": sum(len(b.verdict.outcomes) for b in batches),
-            "expectations_failed": sum(len(b.verdict.failed) for b in batches),
-            "unexpected_values": sum(
-                o.unexpected_count or 0 for b in batches for o in b.verdict.failed
-            ),
-            "results": dg.MetadataValue.json({b.partition: b.verdict.metadata() for b in batches}),
-        },
-    )
+    yield _contract_result(batches)
     unaccounted = [failure for b in batches for failure in b.accounting_failures]
     yield dg.AssetCheckResult(
         check_name=ACCOUNTING_CHECK,
@@ -145,7 +193,7 @@ def police_uk_street(
         quarter = dt.date.fromisoformat(key)
         files = police_uk.files_for_quarters(raw.path, [quarter])
         if not files:
-            staging.remove_partition(store.staging_dir, police_uk.SOURCE_ID, key)
+            staging.remove_partition(store.staging_dir, police_uk.SOURCE_ID, key, context.run_id)
             context.log.info(f"{periods.fy_quarter_label(quarter)}: no street files")
             continue
         batches.append(audit(contract, key, police_uk.read_street_files(files, raw.path)))
@@ -178,7 +226,9 @@ def whole_source_asset(spec: SourceSpec) -> dg.AssetsDefinition:
         if read.load_log.num_rows:
             batches.append(audit(spec.build_contract(), WHOLE_SOURCE, read))
         else:
-            staging.remove_partition(store.staging_dir, spec.source_id, WHOLE_SOURCE)
+            staging.remove_partition(
+                store.staging_dir, spec.source_id, WHOLE_SOURCE, context.run_id
+            )
             context.log.info(f"{spec.source_id}: no files under {raw.path / spec.source_id}")
         yield from stage_audited(context, store, spec.source_id, batches)
 

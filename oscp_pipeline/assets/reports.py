@@ -1,8 +1,10 @@
 """Reports layer: the Excel scorecard and the HTML bi-annual report, from the warehouse."""
 
+import contextlib
 import datetime as dt
 import os
 import tempfile
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -21,9 +23,17 @@ SAMPLE_RAW_DIR = PROJECT_DIR / "data" / "raw"
 
 
 def _replace_atomically(write: Callable[[Path], object], target: Path) -> Path:
-    """Write beside the target, then rename, so a reader never opens half a report."""
+    """Write beside the target, then rename, so a reader never opens half a report.
+
+    The scratch file is hidden (``.partial-*``); one left by a killed refresh is removed once
+    it is an hour old, which no report write ever takes.
+    """
     target.parent.mkdir(parents=True, exist_ok=True)
-    handle, scratch = tempfile.mkstemp(dir=target.parent, suffix=target.suffix)
+    for leftover in target.parent.glob(".partial-*"):
+        with contextlib.suppress(FileNotFoundError):
+            if time.time() - leftover.stat().st_mtime > 3600:
+                leftover.unlink()
+    handle, scratch = tempfile.mkstemp(dir=target.parent, prefix=".partial-", suffix=target.suffix)
     os.close(handle)
     try:
         write(Path(scratch))

@@ -46,6 +46,13 @@ def warehouse_and_scorecard(
     context: dg.AssetExecutionContext, store: WarehouseStore
 ) -> Iterator[dg.MaterializeResult | dg.AssetCheckResult]:
     store.path.mkdir(parents=True, exist_ok=True)
+    with warehouse.publishing_lock(store.path, context.run_id, on_wait=context.log.warning):
+        yield from _build_and_publish(context, store)
+
+
+def _build_and_publish(
+    context: dg.AssetExecutionContext, store: WarehouseStore
+) -> Iterator[dg.MaterializeResult | dg.AssetCheckResult]:
     result = warehouse.build(store.staging_dir, store.path, context.run_id)
     for invariant in result.invariants:
         yield dg.AssetCheckResult(

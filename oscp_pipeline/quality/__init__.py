@@ -8,17 +8,23 @@ Dagster UI (SUMMARY results and a capped sample of unexpected values, never COMP
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import json
+from collections import Counter
+from dataclasses import dataclass, field, replace
 from functools import cache
 from typing import Any
 
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from oscp_pipeline.sources.base import (
+    LOAD_LOG_SCHEMA,
+    SET_ASIDE_SCHEMA,
     Expectation,
     FileRead,
     SourceContract,
     row_accounting_failures,
+    set_aside_row,
 )
 
 SAMPLE_SIZE = 5
@@ -43,11 +49,10 @@ class Verdict:
     source_id: str
     rows: int
     outcomes: list[ExpectationOutcome] = field(default_factory=list)
-    problems: list[str] = field(default_factory=list)
 
     @property
     def success(self) -> bool:
-        return not self.problems and all(outcome.success for outcome in self.outcomes)
+        return all(outcome.success for outcome in self.outcomes)
 
     @property
     def failed(self) -> list[ExpectationOutcome]:
@@ -55,18 +60,24 @@ class Verdict:
 
     def summary(self) -> str:
         """One line for logs and the command-line summary."""
+        if not self.outcomes:
+            return "nothing to validate: no file of the batch could be loaded"
         passed = len(self.outcomes) - len(self.failed)
         text = f"{passed} of {len(self.outcomes)} expectations passed on {self.rows} rows"
-        details = [
-            f"{o.description}: {o.unexpected_count} unexpected, e.g. {o.unexpected_sample}"
+        return "; ".join([text, *self.failures()])
+
+    def failures(self) -> list[str]:
+        """Each failed expectation in words: what was expected, why, and what was found."""
+        return [
+            f"expected {o.description} ({o.why}): {o.unexpected_count} unexpected, "
+            f"e.g. {', '.join(o.unexpected_sample)}"
             if o.unexpected_count is not None
-            else f"{o.description}: observed {o.observed_value}"
+            else f"expected {o.description} ({o.why}): found {o.observed_value}"
             for o in self.failed
         ]
-        return "; ".join([text, *self.problems, *details])
 
     def metadata(self) -> dict[str, Any]:
-        """Dagster-ready metadata: counts, a readable table of failures, problems with files."""
+        """Dagster-ready metadata: counts and a readable table of failures."""
         return {
             "rows_validated": self.rows,
             "expectations_evaluated": len(self.outcomes),
@@ -82,7 +93,6 @@ class Verdict:
                 }
                 for o in self.outcomes
             ],
-            "file_problems": self.problems,
         }
 
 
@@ -155,16 +165,12 @@ def _batch_definition(source_id: str) -> Any:
         return asset.add_batch_definition_whole_dataframe("whole")
 
 
-def validate(contract: SourceContract, accepted: pa.Table, problems: list[str]) -> Verdict:
-    """Validate a source's accepted rows against its contract's expectations.
-
-    ``problems`` are whole-file failures found while reading (e.g. a rejected file): they fail
-    the verdict too, so a file that could not be read can never pass unnoticed.
-    """
+def validate(contract: SourceContract, accepted: pa.Table) -> Verdict:
+    """Validate a source's accepted rows against its contract's expectations."""
     import great_expectations as gx
 
     _context()  # GX needs an active context before a suite can be built
-    verdict = Verdict(contract.source_id, accepted.num_rows, problems=list(problems))
+    verdict = Verdict(contract.source_id, accepted.num_rows)
     suite = gx.ExpectationSuite(name=f"{contract.source_id}_contract")
     for position, expectation in enumerate(contract.expectations):
         suite.add_expectation(_gx_expectation(expectation, position))
@@ -195,9 +201,17 @@ def validate(contract: SourceContract, accepted: pa.Table, problems: list[str]) 
     return verdict
 
 
+HELD_BACK_STATUSES = ("rejected", "quarantined", "duplicate")
+
+
 @dataclass
 class AuditedBatch:
-    """A batch's read, with the verdicts that decide whether it may be staged."""
+    """A batch's read, with the verdicts that decide whether it may be staged.
+
+    Files held back (rejected whole, quarantined for failing an expectation, or exact
+    duplicates of another delivery) are in the read's load log with their reasons; the rest of
+    the batch may still be staged.
+    """
 
     partition: str
     read: FileRead
@@ -206,15 +220,103 @@ class AuditedBatch:
 
     @property
     def passed(self) -> bool:
+        """Every row to be staged meets the contract and every row read is accounted for."""
         return self.verdict.success and not self.accounting_failures
+
+    @property
+    def held_back(self) -> list[dict[str, object]]:
+        """Load-log lines of the files that were not loaded, with the reason for each."""
+        return [line for line in self.read.load_log.to_pylist() if line["status"] != "loaded"]
 
 
 def audit(contract: SourceContract, partition: str, read: FileRead) -> AuditedBatch:
-    """Validate a batch; files that could not be read at all fail the contract check."""
-    rejected = [
-        f"{line['source_file']}: {line['message']}"
-        for line in read.load_log.to_pylist()
-        if line["status"] == "rejected"
-    ]
-    verdict = validate(contract, read.accepted, rejected)
+    """Validate a batch; when it fails, hold back just the files that make it fail.
+
+    The whole batch is validated at once (one GX call). Only when that fails is each loaded
+    file validated on its own against the failed expectations; the files that fail are
+    quarantined (their rows go to ``set_aside`` with the expectation that failed) and the rest
+    is validated again. A failure no single file explains (e.g. a key repeated across files)
+    fails the batch, which is then not staged at all.
+    """
+    verdict = _validate_loaded(contract, read)
+    if not verdict.success:
+        failing = _files_failing(contract, read, verdict)
+        if failing:
+            read = quarantine_files(read, failing)
+            verdict = _validate_loaded(contract, read)
     return AuditedBatch(partition, read, verdict, row_accounting_failures(read))
+
+
+def _validate_loaded(contract: SourceContract, read: FileRead) -> Verdict:
+    """Validate the accepted rows; a batch with no loaded file has nothing to validate (each
+    of its files is already held back with its reason)."""
+    if "loaded" not in read.load_log.column("status").to_pylist():
+        return Verdict(contract.source_id, 0)
+    return validate(contract, read.accepted)
+
+
+def _files_failing(contract: SourceContract, read: FileRead, verdict: Verdict) -> dict[str, str]:
+    """Each loaded file that breaks one of the batch's failed expectations on its own, with
+    what it broke; a file with no accepted rows fails a row-count expectation on its own."""
+    failed_positions = [i for i, outcome in enumerate(verdict.outcomes) if not outcome.success]
+    narrowed = replace(
+        contract, expectations=tuple(contract.expectations[i] for i in failed_positions)
+    )
+    loaded = [
+        str(line["source_file"]) for line in read.load_log.to_pylist() if line["status"] == "loaded"
+    ]
+    files = read.accepted.column("source_file")
+    failing = {}
+    for source_file in loaded:
+        rows = read.accepted.filter(pc.equal(files, source_file))
+        file_verdict = validate(narrowed, rows)
+        if not file_verdict.success:
+            failing[source_file] = "; ".join(file_verdict.failures())
+    return failing
+
+
+def quarantine_files(read: FileRead, failing: dict[str, str]) -> FileRead:
+    """Move every accepted row of the failing files to ``set_aside`` (one row per source row,
+    reason code ``failed_expectation``) and mark their load-log lines ``quarantined``."""
+    in_failing = pc.is_in(read.accepted.column("source_file"), pa.array(list(failing)))
+    moved = read.accepted.filter(in_failing)
+    already_aside = {
+        (row["source_file"], row["row_number"])
+        for row in read.set_aside.select(["source_file", "row_number"]).to_pylist()
+        if row["source_file"] in failing
+    }
+    grouped: dict[tuple[str, int], list[dict[str, object]]] = {}
+    for row in moved.to_pylist():
+        key = (str(row.pop("source_file")), int(row.pop("row_number")))
+        grouped.setdefault(key, []).append(row)
+    source_id = str(read.load_log.column("source_id")[0])
+    new_aside = [
+        set_aside_row(
+            source_id,
+            source_file,
+            row_number,
+            "failed_expectation",
+            f"The file was held back because it fails the source contract: {failing[source_file]}",
+            json.dumps(parts[0] if len(parts) == 1 else parts, default=str),
+        )
+        for (source_file, row_number), parts in sorted(grouped.items())
+        if (source_file, row_number) not in already_aside
+    ]
+    added = Counter(str(row["source_file"]) for row in new_aside)
+    log = []
+    for line in read.load_log.to_pylist():
+        if line["source_file"] in failing:
+            line = {
+                **line,
+                "status": "quarantined",
+                "message": f"held back: {failing[str(line['source_file'])]}",
+                "rows_loaded": 0,
+                "rows_set_aside": int(line["rows_set_aside"]) + added[str(line["source_file"])],
+            }
+        log.append(line)
+    return FileRead(
+        read.accepted.filter(pc.invert(in_failing)),
+        pa.concat_tables([read.set_aside, pa.Table.from_pylist(new_aside, SET_ASIDE_SCHEMA)]),
+        pa.Table.from_pylist(log, LOAD_LOG_SCHEMA),
+        read.warnings,
+    )

@@ -10,6 +10,7 @@ from __future__ import annotations
 import codecs
 import csv
 import datetime as dt
+import functools
 import hashlib
 import io
 import json
@@ -114,8 +115,17 @@ class FileRead:
 
     accepted: pa.Table
     set_aside: pa.Table
-    load_log: dict[str, object]
+    load_log: pa.Table
     warnings: list[str] = field(default_factory=list)
+
+    def with_log_lines(self, lines: list[dict[str, object]]) -> FileRead:
+        """The same read with further load-log lines (files held back before reading)."""
+        if not lines:
+            return self
+        extra = pa.Table.from_pylist(lines, LOAD_LOG_SCHEMA)
+        return FileRead(
+            self.accepted, self.set_aside, pa.concat_tables([self.load_log, extra]), self.warnings
+        )
 
     @classmethod
     def from_rows(
@@ -157,6 +167,70 @@ def sha256_of(path: Path) -> str:
         for chunk in iter(lambda: handle.read(1 << 20), b""):
             digest.update(chunk)
     return digest.hexdigest()
+
+
+def distinct_deliveries(
+    source_id: str, paths: Sequence[Path], raw_dir: Path
+) -> tuple[list[Path], list[dict[str, object]]]:
+    """``paths`` without exact copies of an earlier delivery, and a load-log line per copy.
+
+    The same bytes delivered twice under two names (a resend, a copy in the wrong folder) are
+    one delivery: reading both would count every row twice. The copy is logged as
+    ``duplicate``, naming the file it repeats, and none of its rows is read. The delivery read
+    is the earliest (by modification time, then by name). Files with no data rows (empty, or a
+    header only) are never copies of each other: two quarters can both be empty.
+    """
+    digests = {path: sha256_of(path) for path in paths}
+    kept: dict[str, Path] = {}
+    for path in sorted(paths, key=lambda p: (p.stat().st_mtime_ns, str(p))):
+        if _has_data_rows(path):
+            kept.setdefault(digests[path], path)
+    distinct: list[Path] = []
+    copies: list[dict[str, object]] = []
+    for path in paths:
+        original = kept.get(digests[path], path)
+        if original == path:
+            distinct.append(path)
+            continue
+        copies.append(
+            load_log_row(
+                source_id,
+                relative_source_file(path, raw_dir),
+                digests[path],
+                "",
+                (None, None),
+                (0, 0, 0),
+                "duplicate",
+                f"identical (same SHA-256) to {relative_source_file(original, raw_dir)}, "
+                "which is loaded; not read again",
+            )
+        )
+    return distinct, copies
+
+
+def _has_data_rows(path: Path) -> bool:
+    """False for an empty file or a text file of one line (a header only)."""
+    with path.open("rb") as handle:
+        start = handle.read(1 << 16)
+    text = start.strip()
+    return len(start) == 1 << 16 or b"\n" in text or b"\r" in text
+
+
+ReadFiles = Callable[[list[Path], Path], FileRead]
+
+
+def reads_each_delivery_once(source_id: str) -> Callable[[ReadFiles], ReadFiles]:
+    """Decorate a reader of a list of files so exact copies are logged, not read twice."""
+
+    def decorate(read_files: ReadFiles) -> ReadFiles:
+        @functools.wraps(read_files)
+        def read(paths: list[Path], raw_dir: Path) -> FileRead:
+            distinct, copies = distinct_deliveries(source_id, paths, raw_dir)
+            return read_files(distinct, raw_dir).with_log_lines(copies)
+
+        return read
+
+    return decorate
 
 
 def source_files(raw_dir: Path, folder: str, suffixes: Collection[str]) -> list[Path]:
@@ -244,7 +318,9 @@ def read_delimited(path: Path, columns: Sequence[Column], source_file: str) -> R
     utf8, encoding = decode_to_utf8(path.read_bytes())
     if not utf8.strip():
         raise FileRejected(source_file, "the file is empty; expected a header row and data rows")
-    first_line = next(csv.reader(io.StringIO(utf8.decode("utf-8").split("\n", 1)[0])), [])
+    # newline="": a lone CR ends the header row, as it ends every row for the CSV parser.
+    header_text = utf8.decode("utf-8").split("\n", 1)[0]
+    first_line = next(csv.reader(io.StringIO(header_text, newline="")), [])
     header_map, unknown = match_header(first_line, columns, source_file)
     malformed: list[tuple[int, str]] = []
 

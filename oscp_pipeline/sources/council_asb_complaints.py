@@ -34,6 +34,7 @@ from oscp_pipeline.sources.base import (
     SourceContract,
     SourceSpec,
     decode_to_utf8,
+    distinct_deliveries,
     load_log_row,
     malformed_row,
     measure_row,
@@ -253,7 +254,9 @@ class _FileOutcome:
 
 def read_all(raw_dir: Path, layouts: Sequence[CouncilLayout] = LAYOUTS) -> FileRead:
     """Read every council's files, each with its declared layout."""
-    files, warnings = discover_files(raw_dir, layouts)
+    found, warnings = discover_files(raw_dir, layouts)
+    distinct, copies = distinct_deliveries(SOURCE_ID, [path for path, _ in found], raw_dir)
+    files = [(path, claims) for path, claims in found if path in distinct]
     accepted: list[dict[str, object]] = []
     set_aside: list[dict[str, object]] = []
     outcomes: dict[str, tuple[str, _FileOutcome]] = {}
@@ -304,7 +307,7 @@ def read_all(raw_dir: Path, layouts: Sequence[CouncilLayout] = LAYOUTS) -> FileR
         pa.Table.from_pylist(set_aside, SET_ASIDE_SCHEMA),
         _load_log(outcomes, accepted, set_aside),
         warnings,
-    )
+    ).with_log_lines(copies)
 
 
 def _file_order(row: dict[str, object]) -> tuple[str, int]:

@@ -33,6 +33,7 @@ from oscp_pipeline.sources.base import (
     measure_row,
     read_delimited,
     read_xlsx_table,
+    reads_each_delivery_once,
     rejected_log_row,
     relative_source_file,
     rows_per_file,
@@ -234,6 +235,7 @@ def _parse_count(text: str) -> tuple[float | None, str] | None:
     return float(cleaned), "reported"
 
 
+@reads_each_delivery_once(SOURCE_ID)
 def read_defra_files(paths: list[Path], raw_dir: Path) -> FileRead:
     """Read every DEFRA release together, loading each district-year from the newest release."""
     district_codes = set(districts().values())

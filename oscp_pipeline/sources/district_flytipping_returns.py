@@ -33,6 +33,7 @@ from oscp_pipeline.sources.base import (
     normalise_header,
     quarters_period,
     read_delimited,
+    reads_each_delivery_once,
     rejected_log_row,
     relative_source_file,
     set_aside_row,
@@ -192,14 +193,19 @@ def _classify(row: dict[str, str], district_codes: set[str]) -> dict[str, object
 
 
 def read_all(raw_dir: Path) -> FileRead:
-    """Read every quarterly return; each council, quarter and land type is loaded once."""
+    return read_returns(discover_files(raw_dir), raw_dir)
+
+
+@reads_each_delivery_once(SOURCE_ID)
+def read_returns(paths: list[Path], raw_dir: Path) -> FileRead:
+    """Read quarterly returns; each council, quarter and land type is loaded once."""
     district_codes = set(districts().values())
     accepted: list[dict[str, object]] = []
     set_aside: list[dict[str, object]] = []
     loaded_at: dict[tuple[object, ...], tuple[str, int]] = {}
     lines: list[dict[str, object]] = []
     warnings: list[str] = []
-    for path in discover_files(raw_dir):
+    for path in paths:
         source_file = relative_source_file(path, raw_dir)
         sha256 = sha256_of(path)
         try:

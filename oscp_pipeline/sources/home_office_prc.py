@@ -33,6 +33,7 @@ from oscp_pipeline.sources.base import (
     measure_row,
     quarters_period,
     read_delimited,
+    reads_each_delivery_once,
     rejected_log_row,
     relative_source_file,
     rows_per_file,
@@ -150,13 +151,18 @@ def _set_aside(source_file: str, row: dict[str, object], code: str, reason: str)
 
 
 def read_all(raw_dir: Path) -> FileRead:
-    """Read every release; each district, quarter and offence code comes from the newest one."""
+    return read_releases(discover_files(raw_dir), raw_dir)
+
+
+@reads_each_delivery_once(SOURCE_ID)
+def read_releases(paths: list[Path], raw_dir: Path) -> FileRead:
+    """Read releases; each district, quarter and offence code comes from the newest one."""
     areas = {r["area_code"]: r for r in load_reference_table("areas").to_pylist()}
     set_aside: list[dict] = []
     candidates: list[tuple[tuple[dt.date, str], dict]] = []
     file_info: dict[str, dict] = {}
     warnings: list[str] = []
-    for path in discover_files(raw_dir):
+    for path in paths:
         source_file = relative_source_file(path, raw_dir)
         info: dict = {"sha256": sha256_of(path), "encoding": "", "quarters": []}
         file_info[source_file] = info

@@ -33,6 +33,7 @@ from oscp_pipeline.sources.base import (
     load_log_row,
     measure_row,
     read_delimited,
+    reads_each_delivery_once,
     rejected_log_row,
     relative_source_file,
     set_aside_row,
@@ -254,6 +255,7 @@ END
 """
 
 
+@reads_each_delivery_once(SOURCE_ID)
 def read_street_files(paths: list[Path], raw_dir: Path) -> FileRead:
     """Read street files together, so a Crime ID repeated across a month is counted once."""
     tables: list[pa.Table] = []

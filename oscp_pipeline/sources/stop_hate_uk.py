@@ -46,6 +46,7 @@ from oscp_pipeline.sources.base import (
     outside_quarter,
     parse_date,
     quarter_period,
+    reads_each_delivery_once,
     rejected_log_row,
     relative_source_file,
     set_aside_row,
@@ -240,7 +241,9 @@ def _read_csv(path: Path, source_file: str) -> _Delivery:
     utf8, encoding = decode_to_utf8(path.read_bytes())
     if not utf8.strip():
         raise FileRejected(source_file, "the file is empty; expected a header row")
-    header = next(csv.reader(io.StringIO(utf8.decode("utf-8").split("\n", 1)[0])), [])
+    # newline="": a lone CR ends the header row, as it ends every row for the CSV parser.
+    header_text = utf8.decode("utf-8").split("\n", 1)[0]
+    header = next(csv.reader(io.StringIO(header_text, newline="")), [])
     header_map, unknown = match_header(header, COLUMNS, source_file)
     names = [f"_c{index}" for index in range(len(header))]
     loaded = {
@@ -407,6 +410,7 @@ def _county_codes() -> frozenset[str]:
     return frozenset(row["area_code"] for row in areas if row["area_type"] == "county")
 
 
+@reads_each_delivery_once(SOURCE_ID)
 def read_exports(paths: list[Path], raw_dir: Path) -> FileRead:
     """Read every export together, so a Reference repeated in a later export is counted once."""
     set_aside: list[dict[str, object]] = []

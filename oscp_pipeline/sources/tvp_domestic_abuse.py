@@ -38,6 +38,7 @@ from oscp_pipeline.sources.base import (
     parse_date,
     quarter_period,
     read_xlsx_rows,
+    reads_each_delivery_once,
     rejected_log_row,
     relative_source_file,
     set_aside_row,
@@ -539,6 +540,7 @@ def discover_files(raw_dir: Path) -> list[Path]:
     return [p for p in source_files(raw_dir, SOURCE_ID, (".xlsx",)) if not p.name.startswith("~$")]
 
 
+@reads_each_delivery_once(SOURCE_ID)
 def read_workbooks(paths: list[Path], raw_dir: Path) -> FileRead:
     """Read every workbook together, so that a later delivery of a quarter replaces an earlier."""
     quarters: dict[str, dt.date] = {}

@@ -37,6 +37,7 @@ from oscp_pipeline.sources.base import (
     parse_date,
     quarter_period,
     read_delimited,
+    reads_each_delivery_once,
     rejected_log_row,
     relative_source_file,
     set_aside_row,
@@ -427,6 +428,7 @@ def read_extract(
     )
 
 
+@reads_each_delivery_once(SOURCE_ID)
 def read_extracts(paths: list[Path], raw_dir: Path) -> FileRead:
     """Read every extract together, so that a later delivery of a quarter replaces an earlier."""
     quarters: dict[str, dt.date] = {}

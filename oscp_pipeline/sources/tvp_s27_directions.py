@@ -38,6 +38,7 @@ from oscp_pipeline.sources.base import (
     parse_date,
     quarter_period,
     read_delimited,
+    reads_each_delivery_once,
     rejected_log_row,
     relative_source_file,
     set_aside_row,
@@ -174,6 +175,7 @@ def _classify(row: dict[str, str], quarter: dt.date) -> tuple[str, str] | dict[s
     }
 
 
+@reads_each_delivery_once(SOURCE_ID)
 def read_direction_files(paths: list[Path], raw_dir: Path) -> FileRead:
     """Read every quarterly file; each row is loaded or set aside with its reason."""
     accepted: list[dict[str, object]] = []

@@ -4,13 +4,15 @@ Write-audit-publish: every refresh builds a complete new database file beside th
 (``.build/``), runs the warehouse invariants on it, and only if they all pass renames it over
 ``oscp.duckdb``. An analyst holding the published file open keeps reading the old version
 undisturbed (the rename never touches the open file), new connections see the new version, and a
-refresh that fails or is killed leaves the published file exactly as it was.
+refresh that fails or is killed leaves the published file exactly as it was. One refresh at a
+time builds and publishes (``publishing_lock``); the next one removes what a killed one left.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from importlib import resources
@@ -21,6 +23,7 @@ import duckdb
 import pyarrow as pa
 
 from oscp_pipeline import staging
+from oscp_pipeline.locking import exclusive_lock
 from oscp_pipeline.reference import indicator_tables, load_reference_table
 from oscp_pipeline.scorecard import build_scorecard
 from oscp_pipeline.sources import SOURCES, measure_catalogue
@@ -29,6 +32,7 @@ from oscp_pipeline.sources.base import LOAD_LOG_SCHEMA, SET_ASIDE_SCHEMA
 PUBLISHED_NAME = "oscp.duckdb"
 BUILD_DIR = ".build"
 PUBLISHED_MODE = 0o444  # analysts read; the pipeline replaces the file, it never writes into it
+LOCK_NAME = ".refresh.lock"
 
 LOAD_LOG_STAGED_SCHEMA = LOAD_LOG_SCHEMA.append(pa.field("loaded_at", pa.timestamp("us"))).append(
     pa.field("run_id", pa.string())
@@ -49,6 +53,7 @@ PUBLISHED_TABLES = (
     "observations",
     "load_log",
     "set_aside",
+    "revisions",
     "scorecard",
     "scorecard_latest",
 )
@@ -161,17 +166,92 @@ def _run_models(connection: duckdb.DuckDBPyConnection) -> None:
     build_scorecard(connection)
 
 
+@contextmanager
+def publishing_lock(
+    warehouse_dir: Path, run_id: str, on_wait: Callable[[str], None] | None = None
+) -> Iterator[None]:
+    """Held while a refresh builds and publishes: a second refresh waits, then builds anew."""
+    with exclusive_lock(warehouse_dir / LOCK_NAME, run_id, on_wait=on_wait):
+        yield
+
+
+REVISIONS_SCHEMA = pa.schema(
+    [
+        ("source_id", pa.string()),
+        ("measure_id", pa.string()),
+        ("area_code", pa.string()),
+        ("period_start", pa.date32()),
+        ("period_grain", pa.string()),
+        ("previous_value", pa.float64()),
+        ("previous_status", pa.string()),
+        ("revised_value", pa.float64()),
+        ("revised_status", pa.string()),
+        ("change", pa.float64()),
+        ("deliveries_added", pa.string()),
+        ("deliveries_withdrawn", pa.string()),
+        ("revised_by_run_id", pa.string()),
+        ("revised_at", pa.timestamp("us")),
+    ]
+)
+
+
+def _record_revisions(connection: duckdb.DuckDBPyConnection, previous: Path, run_id: str) -> None:
+    """``revisions``: the history carried over from the published warehouse, plus every figure
+    this refresh changes in it. When the published file cannot be compared (e.g. written by an
+    incompatible version), the history restarts and ``revision_history`` says why."""
+    connection.register("revisions_schema", REVISIONS_SCHEMA.empty_table())
+    connection.execute("CREATE TABLE revisions AS SELECT * FROM revisions_schema")
+    connection.unregister("revisions_schema")
+    connection.execute("CREATE TEMP TABLE revision_problems (problem VARCHAR)")
+    if not previous.exists():
+        return
+    try:
+        connection.execute(f"ATTACH {sql_literal(str(previous))} AS previous (READ_ONLY)")
+    except duckdb.Error as error:
+        connection.execute(
+            "INSERT INTO revision_problems VALUES (?)",
+            [f"The published warehouse could not be opened to compare with: {error}"],
+        )
+        return
+    try:
+        tables = {
+            row[0]
+            for row in connection.execute(
+                "SELECT table_name FROM duckdb_tables() WHERE database_name = 'previous'"
+            ).fetchall()
+        }
+        if "revisions" in tables:
+            connection.execute("INSERT INTO revisions BY NAME SELECT * FROM previous.revisions")
+        connection.execute(
+            _sql("revisions.sql"),
+            {"run_id": run_id, "revised_at": dt.datetime.now(dt.UTC).replace(tzinfo=None)},
+        )
+    except duckdb.Error as error:
+        connection.execute(
+            "INSERT INTO revision_problems VALUES (?)",
+            [f"The published warehouse could not be compared with: {error}"],
+        )
+    finally:
+        connection.execute("DETACH previous")
+
+
 def build(staging_root: Path, warehouse_dir: Path, run_id: str) -> BuildResult:
-    """Build a complete candidate warehouse from staging and check its invariants."""
+    """Build a complete candidate warehouse from staging and check its invariants.
+
+    Call with ``publishing_lock`` held: any other file in ``.build/`` is then a candidate left
+    by a refresh that was killed, and is removed.
+    """
     build_dir = warehouse_dir / BUILD_DIR
     build_dir.mkdir(parents=True, exist_ok=True)
     candidate = build_dir / f"oscp-{run_id}.duckdb"
-    for leftover in (candidate, candidate.with_suffix(".duckdb.wal")):
-        leftover.unlink(missing_ok=True)
+    for leftover in build_dir.iterdir():
+        if leftover.is_file():
+            leftover.unlink(missing_ok=True)
     with duckdb.connect(str(candidate)) as connection:
         _register_reference(connection)
         _register_staged(connection, staging_root)
         _run_models(connection)
+        _record_revisions(connection, published_path(warehouse_dir), run_id)
         invariants = check_invariants(connection)
         row_counts = {
             table: connection.execute(f"SELECT count(*) FROM {table}").fetchall()[0][0]
@@ -293,9 +373,23 @@ INVARIANTS: tuple[tuple[str, str, str], ...] = (
 )
 
 
+WAREHOUSE_WARNING_CHECKS: tuple[tuple[str, str, str], ...] = (
+    (
+        "revision_history",
+        "The published warehouse this refresh replaces could be read, so the figures it changes "
+        "are listed in `revisions` and the earlier revisions are carried over.",
+        "SELECT problem FROM revision_problems",
+    ),
+)
+
+
 def warning_checks() -> list[tuple[str, str, str]]:
-    """Checks sources declare that inform but do not block (e.g. agreement between sources)."""
-    return [check for spec in SOURCES for check in spec.warning_checks]
+    """Checks that inform but do not block: the warehouse's own, and those sources declare
+    (e.g. agreement between sources)."""
+    return [
+        *WAREHOUSE_WARNING_CHECKS,
+        *(check for spec in SOURCES for check in spec.warning_checks),
+    ]
 
 
 def check_invariants(connection: duckdb.DuckDBPyConnection) -> list[InvariantResult]:
