@@ -108,15 +108,15 @@ def _report(result: dg.ExecuteInProcessResult, store: object) -> int:
             rows = connection.sql(
                 """
                 SELECT source_id, count(*) AS files, sum(rows_read), sum(rows_loaded),
-                       sum(rows_set_aside), count(*) FILTER (WHERE status = 'rejected')
+                       sum(rows_set_aside), count(*) FILTER (WHERE status <> 'loaded')
                 FROM load_log GROUP BY ALL ORDER BY source_id
                 """
             ).fetchall()
         state = "now published" if result.success else "still published, unchanged by this run"
         print(f"\nWarehouse {state}, by source:")
         print(f"  {'source':<28}{'files':>7}{'rows read':>12}{'loaded':>10}{'set aside':>11}")
-        for source_id, files, read, loaded, aside, rejected in rows:
-            note = f"  ({rejected} file(s) rejected)" if rejected else ""
+        for source_id, files, read, loaded, aside, held_back in rows:
+            note = f"  ({held_back} file(s) not loaded: see load_log)" if held_back else ""
             print(f"  {source_id:<28}{files:>7}{read:>12,}{loaded:>10,}{aside:>11,}{note}")
         print(f"\nWarehouse: {published}")
         print("  open read-only: duckdb -readonly " + str(published))

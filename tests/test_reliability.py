@@ -235,3 +235,27 @@ def test_names_with_quotes_semicolons_and_sql_keywords_are_just_names(
     assert staged.materialization.metadata["unknown_columns_ignored"].value == [
         f"defra_flytipping/{name}: ignored unknown column(s) ['\"; DROP TABLE set_aside; --']"
     ]
+
+
+def test_a_month_held_back_leaves_its_quarter_unpublished_never_undercounted(
+    tmp_path: Path, instance: dg.DagsterInstance
+) -> None:
+    raw, wh = tmp_path / "raw", tmp_path / "wh"
+    for month in ("2014-01", "2014-02", "2014-03", "2014-05", "2014-06", "2014-07", "2014-08",
+                  "2014-09"):  # fmt: skip
+        write_street_file(raw, month, [street_row(month=month)])
+    # April's file holds no Oxfordshire row at all: the file is quarantined on its own.
+    write_street_file(raw, "2014-04", [street_row(month="2014-04", lsoa_name="Wycombe 010B")])
+
+    assert refresh(raw, wh, instance).success
+
+    assert query(
+        wh,
+        """
+        SELECT fy_quarter, value, value_status FROM scorecard
+        WHERE indicator_id = 'asb_incidents' AND area_code = 'E07000177' ORDER BY quarter_start
+        """,
+    ) == [("2013-14 Q4", 3.0, "reported"), ("2014-15 Q2", 3.0, "reported")]
+    assert query(wh, "SELECT status FROM load_log WHERE source_file LIKE '%2014-04%'") == [
+        ("quarantined",)
+    ]

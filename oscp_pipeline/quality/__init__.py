@@ -115,7 +115,7 @@ def describe(expectation: Expectation) -> str:
         case "compound_unique":
             return f"the combination {params['columns']} is unique"
         case "row_count_between":
-            return f"at least {params['min_value']} row(s)"
+            return f"at least {params['min_value']} row(s) loaded from each file"
     raise ValueError(f"unknown expectation kind {expectation.kind!r}")
 
 
@@ -232,12 +232,16 @@ class AuditedBatch:
 def audit(contract: SourceContract, partition: str, read: FileRead) -> AuditedBatch:
     """Validate a batch; when it fails, hold back just the files that make it fail.
 
-    The whole batch is validated at once (one GX call). Only when that fails is each loaded
+    Files that load too few rows for the contract are quarantined first. Then the whole batch
+    is validated at once (one GX call). Only when that fails is each loaded
     file validated on its own against the failed expectations; the files that fail are
     quarantined (their rows go to ``set_aside`` with the expectation that failed) and the rest
     is validated again. A failure no single file explains (e.g. a key repeated across files)
     fails the batch, which is then not staged at all.
     """
+    too_few_rows = _files_with_too_few_rows(contract, read)
+    if too_few_rows:
+        read = quarantine_files(read, too_few_rows)
     verdict = _validate_loaded(contract, read)
     if not verdict.success:
         failing = _files_failing(contract, read, verdict)
@@ -245,6 +249,24 @@ def audit(contract: SourceContract, partition: str, read: FileRead) -> AuditedBa
             read = quarantine_files(read, failing)
             verdict = _validate_loaded(contract, read)
     return AuditedBatch(partition, read, verdict, row_accounting_failures(read))
+
+
+def _files_with_too_few_rows(contract: SourceContract, read: FileRead) -> dict[str, str]:
+    """Loaded files whose own row count breaks a row-count expectation. Each file is held to it,
+    not just the batch: one empty month among full ones is as suspect as an empty batch."""
+    rules = [e for e in contract.expectations if e.kind == "row_count_between"]
+    failing = {}
+    for line in read.load_log.to_pylist():
+        rows = int(line["rows_loaded"])
+        for rule in rules:
+            low, high = rule.params.get("min_value"), rule.params.get("max_value")
+            too_few = low is not None and rows < int(low)  # type: ignore[call-overload]
+            too_many = high is not None and rows > int(high)  # type: ignore[call-overload]
+            if line["status"] == "loaded" and (too_few or too_many):
+                failing[str(line["source_file"])] = (
+                    f"expected {describe(rule)} ({rule.why}): found {rows}"
+                )
+    return failing
 
 
 def _validate_loaded(contract: SourceContract, read: FileRead) -> Verdict:
