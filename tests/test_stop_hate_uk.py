@@ -342,7 +342,8 @@ def test_whole_file_problems_reject_the_file_and_say_why(tmp_path: Path) -> None
         "or .json (e.g. stop_hate_uk_2013-14_Q2.csv)"
     )
     assert by_file["stop_hate_uk_2013-14_Q3.csv"]["message"].startswith(
-        "required column(s) 'Reference' not found; the header row has: 'Date Received', "
+        "required column(s) 'Reference' not found; the first row has 10 cell(s), of which 10 "
+        "are known headers ('Date Received', "
     )
     assert by_file["stop_hate_uk_2013-14_Q4.json"]["message"] == (
         "expected a list of report objects or an object with a 'records' list"
@@ -543,6 +544,10 @@ def test_personal_fields_reach_no_table_parquet_file_event_or_log_line(
     secrets = personal_values(raw / "stop_hate_uk")
     assert {"Sample Caller 0902", "07700 900903", "caller901@example.org"} <= secrets
     assert len(secrets) > 200
+    # An export that lost its header row: its first row must not be quoted back as "the header".
+    headerless = csv_text([report("SHUK-2015-000904", "07/07/2015", caller=904)])
+    write_csv(raw, "stop_hate_uk_2015-16_Q2.csv", headerless.split("\r\n", 1)[1])
+    secrets |= {"Sample Caller 0904", "07700 900904", "caller904@example.org"}
 
     caplog.set_level(logging.DEBUG)
     result = refresh(raw, wh, instance)
@@ -551,6 +556,9 @@ def test_personal_fields_reach_no_table_parquet_file_event_or_log_line(
                       "'%2015-16_Q1.csv' ORDER BY 1")  # fmt: skip
     assert aside == [(3, "invalid_date"), (4, "malformed_row")]
     assert query(wh, "SELECT count(*) FROM stop_hate_uk_reports") == [(91,)]
+    assert query(
+        wh, "SELECT status FROM load_log WHERE source_file LIKE '%2015-16_Q2.csv'"
+    ) == [("rejected",)]
 
     parquet_files = sorted(wh.rglob("*.parquet"))
     assert {p.relative_to(wh).parts[0] for p in parquet_files} == {"staging"}

@@ -304,10 +304,19 @@ def match_header(
         elif column.required:
             missing.append(column.header)
     if missing:
+        expected = f"required column(s) {', '.join(repr(m) for m in missing)} not found"
+        if any(column.personal for column in columns):
+            # A file without its header row would show its first record here: name only the
+            # cells that are known column headers.
+            known = [header for header in found if header in header_map]
+            raise FileRejected(
+                source_file,
+                f"{expected}; the first row has {len(found)} cell(s), of which "
+                f"{len(known)} are known headers ({', '.join(repr(h) for h in known) or 'none'});"
+                " the other cells are not shown, as this source's rows may hold personal data",
+            )
         raise FileRejected(
-            source_file,
-            f"required column(s) {', '.join(repr(m) for m in missing)} not found; "
-            f"the header row has: {', '.join(repr(h) for h in found)}",
+            source_file, f"{expected}; the header row has: {', '.join(repr(h) for h in found)}"
         )
     unknown = [header for header in found if header not in header_map and header.strip()]
     return header_map, unknown
