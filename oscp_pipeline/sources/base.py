@@ -262,11 +262,15 @@ def relative_source_file(path: Path, raw_dir: Path) -> str:
 def decode_to_utf8(data: bytes) -> tuple[bytes, str]:
     """Return UTF-8 bytes without a BOM and the encoding the file arrived in.
 
-    Partners send UTF-8 (with or without a byte-order mark) or Windows-1252 (Excel's "CSV" on
-    Windows). A file that is not valid UTF-8 is read as Windows-1252, which maps every byte.
+    Partners send UTF-8 (with or without a byte-order mark), Windows-1252 (Excel's "CSV" on
+    Windows) or UTF-16 with a byte-order mark. A file that is not valid UTF-8 is read as
+    Windows-1252, which maps every byte.
     """
     if data.startswith(codecs.BOM_UTF8):
         return data[len(codecs.BOM_UTF8) :], "utf-8-sig"
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        # Excel's "Unicode Text"; a file that is not valid UTF-16 is not text at all.
+        return data.decode("utf-16", errors="replace").encode("utf-8"), "utf-16"
     try:
         data.decode("utf-8")
     except UnicodeDecodeError:
@@ -327,10 +331,24 @@ def read_delimited(path: Path, columns: Sequence[Column], source_file: str) -> R
     utf8, encoding = decode_to_utf8(path.read_bytes())
     if not utf8.strip():
         raise FileRejected(source_file, "the file is empty; expected a header row and data rows")
+    if b"\x00" in utf8:
+        raise FileRejected(
+            source_file,
+            "the file is not text (it contains NUL bytes); expected a CSV text file "
+            "(UTF-8, Windows-1252 or UTF-16)",
+        )
     # newline="": a lone CR ends the header row, as it ends every row for the CSV parser.
     header_text = utf8.decode("utf-8").split("\n", 1)[0]
-    first_line = next(csv.reader(io.StringIO(header_text, newline="")), [])
-    header_map, unknown = match_header(first_line, columns, source_file)
+    try:
+        first_line = next(csv.reader(io.StringIO(header_text, newline="")), [])
+    except csv.Error as error:
+        raise FileRejected(
+            source_file, f"the first line is not a CSV header row ({error}); expected column names"
+        ) from error
+    try:
+        header_map, unknown = match_header(first_line, columns, source_file)
+    except FileRejected as rejected:
+        raise FileRejected(source_file, rejected.problem + _delimiter_hint(first_line)) from None
     malformed: list[tuple[int, str]] = []
 
     def keep_malformed(row: pa_csv.InvalidRow) -> str:
@@ -375,6 +393,18 @@ def read_delimited(path: Path, columns: Sequence[Column], source_file: str) -> R
                 column.name, pa.nulls(canonical.num_rows, pa.string())
             )
     return RawRecords(canonical, malformed, header_map, unknown, encoding)
+
+
+def _delimiter_hint(first_line: Sequence[str]) -> str:
+    """A hint when the header is one cell holding another separator: ';' or tab instead of ','."""
+    if len(first_line) != 1:
+        return ""
+    for separator, name in ((";", "semicolons"), ("\t", "tabs"), ("|", "vertical bars")):
+        if separator in first_line[0]:
+            return (
+                f"; the header is separated by {name}, not commas: expected comma-separated values"
+            )
+    return ""
 
 
 def load_log_row(

@@ -313,6 +313,10 @@ def _read_json(path: Path, source_file: str) -> _Delivery:
         document = json.loads(utf8.decode("utf-8"), object_pairs_hook=_without_personal_keys)
     except json.JSONDecodeError as error:  # the message gives a position, never content
         raise FileRejected(source_file, f"not readable as JSON: {error}") from error
+    except RecursionError as error:
+        raise FileRejected(
+            source_file, "not readable as JSON: nested too deeply; expected a list of reports"
+        ) from error
     records = document.get("records") if isinstance(document, dict) else document
     if not isinstance(records, list):
         raise FileRejected(
