@@ -25,6 +25,10 @@ import pyarrow.csv as pa_csv
 
 from oscp_pipeline import periods
 
+# Python's csv module refuses fields over 128 KB; a partner's free-text field can be longer, and
+# such a row must be read (and set aside if it is malformed), not crash the reader.
+csv.field_size_limit(2**31 - 1)
+
 # Set-aside and load-log rows have one shape for every source, so the warehouse can union them.
 SET_ASIDE_SCHEMA = pa.schema(
     [
@@ -267,7 +271,12 @@ def decode_to_utf8(data: bytes) -> tuple[bytes, str]:
     Windows-1252, which maps every byte.
     """
     if data.startswith(codecs.BOM_UTF8):
-        return data[len(codecs.BOM_UTF8) :], "utf-8-sig"
+        body = data[len(codecs.BOM_UTF8) :]
+        try:
+            body.decode("utf-8")
+        except UnicodeDecodeError:  # a UTF-8 mark, then Windows-1252 bytes: edited twice
+            return body.decode("cp1252", errors="replace").encode("utf-8"), "cp1252"
+        return body, "utf-8-sig"
     if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         # Excel's "Unicode Text"; a file that is not valid UTF-16 is not text at all.
         return data.decode("utf-16", errors="replace").encode("utf-8"), "utf-16"
@@ -326,11 +335,14 @@ def match_header(
     return header_map, unknown
 
 
-def read_delimited(path: Path, columns: Sequence[Column], source_file: str) -> RawRecords:
-    """Read a CSV file as text columns named by the contract, keeping every row accountable."""
-    utf8, encoding = decode_to_utf8(path.read_bytes())
-    if not utf8.strip():
-        raise FileRejected(source_file, "the file is empty; expected a header row and data rows")
+def read_csv_header(
+    utf8: bytes, columns: Sequence[Column], source_file: str
+) -> tuple[list[str], dict[str, str], list[str]]:
+    """The header cells of a CSV file (UTF-8 bytes), matched to the contract's columns.
+
+    Returns (header cells, found header -> canonical name, unknown headers). A file that is not
+    text, or whose first line is not a header of the contract, is rejected saying why.
+    """
     if b"\x00" in utf8:
         raise FileRejected(
             source_file,
@@ -349,6 +361,15 @@ def read_delimited(path: Path, columns: Sequence[Column], source_file: str) -> R
         header_map, unknown = match_header(first_line, columns, source_file)
     except FileRejected as rejected:
         raise FileRejected(source_file, rejected.problem + _delimiter_hint(first_line)) from None
+    return first_line, header_map, unknown
+
+
+def read_delimited(path: Path, columns: Sequence[Column], source_file: str) -> RawRecords:
+    """Read a CSV file as text columns named by the contract, keeping every row accountable."""
+    utf8, encoding = decode_to_utf8(path.read_bytes())
+    if not utf8.strip():
+        raise FileRejected(source_file, "the file is empty; expected a header row and data rows")
+    first_line, header_map, unknown = read_csv_header(utf8, columns, source_file)
     malformed: list[tuple[int, str]] = []
 
     def keep_malformed(row: pa_csv.InvalidRow) -> str:

@@ -30,6 +30,7 @@ from oscp_pipeline.sources.base import (
     SourceContract,
     SourceSpec,
     load_log_row,
+    malformed_row,
     measure_row,
     read_delimited,
     read_xlsx_table,
@@ -253,9 +254,14 @@ def read_defra_files(paths: list[Path], raw_dir: Path) -> FileRead:
             info["rejected"] = rejected.problem
             continue
         info["encoding"] = records.encoding
-        info["rows_read"] = records.table.num_rows
+        info["rows_read"] = records.table.num_rows + len(records.malformed)
         if records.unknown_columns:
             warnings.append(f"{source_file}: ignored unknown column(s) {records.unknown_columns}")
+        width = len(records.header_map) + len(records.unknown_columns)
+        set_aside.extend(
+            malformed_row(SOURCE_ID, source_file, number, text, width)
+            for number, text in records.malformed
+        )
         years: list[int] = []
         for row in records.table.to_pylist():
             reason = _classify_row(row, district_codes, set(records.header_map.values()))

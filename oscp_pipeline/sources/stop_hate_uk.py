@@ -15,7 +15,6 @@ log line or a message, and a malformed CSV row is set aside without its text.
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import io
 import json
@@ -46,6 +45,7 @@ from oscp_pipeline.sources.base import (
     outside_quarter,
     parse_date,
     quarter_period,
+    read_csv_header,
     reads_each_delivery_once,
     rejected_log_row,
     relative_source_file,
@@ -241,10 +241,7 @@ def _read_csv(path: Path, source_file: str) -> _Delivery:
     utf8, encoding = decode_to_utf8(path.read_bytes())
     if not utf8.strip():
         raise FileRejected(source_file, "the file is empty; expected a header row")
-    # newline="": a lone CR ends the header row, as it ends every row for the CSV parser.
-    header_text = utf8.decode("utf-8").split("\n", 1)[0]
-    header = next(csv.reader(io.StringIO(header_text, newline="")), [])
-    header_map, unknown = match_header(header, COLUMNS, source_file)
+    header, header_map, unknown = read_csv_header(utf8, COLUMNS, source_file)
     names = [f"_c{index}" for index in range(len(header))]
     loaded = {
         name: header_map[title]
