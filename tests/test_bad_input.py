@@ -141,6 +141,25 @@ def test_an_empty_file_is_rejected(csv_delivery: Delivery) -> None:
     rejected_with(csv_delivery, "the file is empty; expected a header row")
 
 
+def test_a_header_only_file_loads_nothing_and_is_held_back_where_rows_are_required(
+    csv_delivery: Delivery,
+) -> None:
+    header = csv_delivery.path.read_text(encoding="utf-8-sig").splitlines()[0]
+    csv_delivery.path.write_text(header + "\r\n", encoding="utf-8")
+    rows_required = any(
+        e.kind == "row_count_between" for e in csv_delivery.spec.build_contract().expectations
+    )
+    batch = csv_delivery.audited()
+    line = csv_delivery.line(batch)
+    assert (line["rows_read"], line["rows_loaded"], line["rows_set_aside"]) == (0, 0, 0)
+    if rows_required:  # e.g. a police month with no rows at all: suspect, held back
+        assert line["status"] == "quarantined"
+        assert "row(s) loaded from each file" in str(line["message"])
+        assert str(line["message"]).endswith("found 0")
+    else:  # e.g. no section 27 directions in a quarter: a valid, empty delivery
+        assert (line["status"], line["message"]) == ("loaded", "")
+
+
 def test_binary_garbage_is_rejected_as_not_text(csv_delivery: Delivery) -> None:
     csv_delivery.path.write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(range(256)) * 16)
     rejected_with(csv_delivery, "the file is not text (it contains NUL bytes)")
