@@ -556,9 +556,9 @@ def test_personal_fields_reach_no_table_parquet_file_event_or_log_line(
                       "'%2015-16_Q1.csv' ORDER BY 1")  # fmt: skip
     assert aside == [(3, "invalid_date"), (4, "malformed_row")]
     assert query(wh, "SELECT count(*) FROM stop_hate_uk_reports") == [(91,)]
-    assert query(
-        wh, "SELECT status FROM load_log WHERE source_file LIKE '%2015-16_Q2.csv'"
-    ) == [("rejected",)]
+    assert query(wh, "SELECT status FROM load_log WHERE source_file LIKE '%2015-16_Q2.csv'") == [
+        ("rejected",)
+    ]
 
     parquet_files = sorted(wh.rglob("*.parquet"))
     assert {p.relative_to(wh).parts[0] for p in parquet_files} == {"staging"}
