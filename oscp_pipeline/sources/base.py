@@ -698,7 +698,13 @@ def read_xlsx_rows(path: Path, source_file: str, sheet: str | None) -> tuple[str
                 raise FileRejected(
                     source_file, f"no sheet named {sheet!r}; the workbook has {names}"
                 )
-        rows = [[cell_text(v) for v in row] for row in workbook[name].iter_rows(values_only=True)]
+        try:
+            cells = workbook[name].iter_rows(values_only=True)
+            rows = [[cell_text(v) for v in row] for row in cells]
+        except Exception as error:  # a sheet is parsed only as it is read: damage shows here
+            raise FileRejected(
+                source_file, f"sheet {name!r} is not a readable worksheet: {error}"
+            ) from error
     finally:
         workbook.close()
     return name, rows

@@ -183,6 +183,11 @@ def _classify(row: dict[str, str], district_codes: set[str]) -> dict[str, object
             "invalid_count",
             f"column 'Incidents': '{row['incidents']}' is not a whole number of zero or more",
         )
+    if int(count) >= 2**63:  # counts are stored as 64-bit integers
+        return (
+            "invalid_count",
+            f"column 'Incidents': '{row['incidents']}' is too large to be a count of incidents",
+        )
     return {
         "financial_year": periods.financial_year_label(periods.financial_year_start(quarter)),
         "quarter_start": quarter,

@@ -195,6 +195,13 @@ def read_releases(paths: list[Path], raw_dir: Path) -> FileRead:
                 )
                 set_aside.append(_set_aside(source_file, row, "invalid_count", reason))
                 continue
+            if abs(int(count)) >= 2**63:  # counts are stored as 64-bit integers
+                reason = (
+                    f"column 'Number of Offences': '{row['number_of_offences']}' "
+                    "is too large to be a count of offences"
+                )
+                set_aside.append(_set_aside(source_file, row, "invalid_count", reason))
+                continue
             code = row["offence_code"].strip()
             if not code:
                 reason = "column 'Offence Code' is blank"

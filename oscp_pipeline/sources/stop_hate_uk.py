@@ -281,7 +281,10 @@ def _read_csv(path: Path, source_file: str) -> _Delivery:
         (number, {name: values[index] for name, values in columns.items()})
         for index, number in enumerate(numbers)
     ]
-    return _Delivery(rows, malformed, encoding, unknown)
+    # An unknown header is named by its position, never its text: when a line break is lost,
+    # the header line carries the first record's cells.
+    positions = [f"column {index + 1}" for index, title in enumerate(header) if title in unknown]
+    return _Delivery(rows, malformed, encoding, positions)
 
 
 def _without_personal_keys(pairs: list[tuple[str, object]]) -> dict[str, object]:
