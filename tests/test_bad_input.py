@@ -14,13 +14,12 @@ from collections.abc import Callable
 from pathlib import Path
 
 import openpyxl
-import pyarrow as pa
 import pytest
 from conftest import SAMPLE_RAW_DIR
 
 from oscp_pipeline.quality import AuditedBatch, audit
 from oscp_pipeline.sources import SOURCES
-from oscp_pipeline.sources.base import SourceSpec, row_accounting_failures
+from oscp_pipeline.sources.base import FileRead, SourceSpec, row_accounting_failures
 
 SPECS = {spec.source_id: spec for spec in SOURCES}
 
@@ -108,14 +107,13 @@ class Delivery:
         ]
 
 
-def read(spec: SourceSpec, raw: Path):
+def read(spec: SourceSpec, raw: Path) -> FileRead:
     assert spec.read_all is not None
     return spec.read_all(raw)
 
 
-def rows_of(read_result, source_file: str) -> list[dict[str, object]]:
-    table: pa.Table = read_result.accepted
-    rows = [row for row in table.to_pylist() if row["source_file"] == source_file]
+def rows_of(read_result: FileRead, source_file: str) -> list[dict[str, object]]:
+    rows = [r for r in read_result.accepted.to_pylist() if r["source_file"] == source_file]
     return sorted(rows, key=lambda row: row["row_number"])
 
 
