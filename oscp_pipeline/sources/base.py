@@ -757,3 +757,78 @@ def read_xlsx_table(
         if column.name not in table.column_names:
             table = table.append_column(column.name, pa.nulls(table.num_rows, pa.string()))
     return RawRecords(table, [], header_map, unknown, "xlsx")
+
+
+# A delivery's name may say it replaces an earlier one: a version ('_v2', ' version 3', 'rev2'),
+# a correction ('corrected', 'revised', 'amended', 'updated', 'resubmitted') or a browser's
+# copy number ('... (1).csv').
+_VERSION_MARK = re.compile(
+    r"(?<![a-z0-9])(?:v|ver|version|rev|revision)[ _.-]?(?P<number>[0-9]{1,4})(?![0-9])", re.I
+)
+_CORRECTION_MARK = re.compile(r"correct|revised|amend|updated?(?![a-z])|resubmi|replace", re.I)
+_COPY_MARK = re.compile(r"\((?P<number>[0-9]{1,3})\)\s*$")
+
+# The rule above as the data-sharing specification states it to partners.
+DELIVERY_ORDER_RULE = (
+    "A later delivery is named so: a higher version ('_v2'; '_v10' is later than '_v9') or a "
+    "correction mark ('corrected', 'revised', 'amended', 'updated') the earlier name lacks. A "
+    "re-delivery that cannot be read is rejected and the earlier delivery stays loaded. When "
+    "the names do not tell, the most recently modified file is loaded and a warning says so."
+)
+
+
+def delivery_rank(path: Path) -> tuple[int, int, int]:
+    """How late a delivery is, as its name tells: (version, correction, copy number).
+
+    A name without a mark is version 1. ``_v2`` (or ``version 2``, ``rev2``) is version 2 and
+    beats a ``corrected`` version 1, which beats the original; a browser's ``(1)`` copy of a
+    name beats the name itself. Numbers compare as numbers, so ``_v10`` is later than ``_v9``.
+    """
+    stem = path.name.rsplit(".", 1)[0]
+    versions = [int(match["number"]) for match in _VERSION_MARK.finditer(stem)]
+    copy = _COPY_MARK.search(stem)
+    return (
+        max(versions, default=1),
+        1 if _CORRECTION_MARK.search(stem) else 0,
+        int(copy["number"]) if copy else 0,
+    )
+
+
+def latest_deliveries(
+    deliveries: dict[str, tuple[Path, object]],
+) -> tuple[dict[str, str], list[str]]:
+    """Which delivery of each period is loaded, when a period was delivered more than once.
+
+    ``deliveries`` maps each file (as ``source_file``) that was read to its path and the period
+    it delivers (any comparable key, e.g. a quarter, or a council and a quarter). A file
+    rejected before this point is not passed in, so a broken re-delivery never hides the good
+    delivery it was meant to replace. The latest delivery is the one whose name ranks highest
+    (``delivery_rank``); when names do not tell (two files of the same rank), the most
+    recently modified file is taken, and a warning names both so an analyst can confirm it.
+
+    Returns (replaced file -> the file loaded instead, warnings).
+    """
+    by_period: dict[object, list[str]] = {}
+    for source_file, (_, period) in deliveries.items():
+        by_period.setdefault(period, []).append(source_file)
+    replaced: dict[str, str] = {}
+    warnings: list[str] = []
+    for files in by_period.values():
+        if len(files) < 2:
+            continue
+
+        def lateness(source_file: str) -> tuple[tuple[int, int, int], int, str]:
+            path = deliveries[source_file][0]
+            return delivery_rank(path), path.stat().st_mtime_ns, source_file
+
+        ordered = sorted(files, key=lateness)
+        latest = ordered[-1]
+        tied = [f for f in ordered[:-1] if lateness(f)[0] == lateness(latest)[0]]
+        if tied:
+            warnings.append(
+                f"{latest} and {', '.join(tied)} deliver the same period and their names do "
+                f"not say which is the later delivery; loaded {latest}, the most recently "
+                "modified (rename the correction with '_v2' to make the order explicit)"
+            )
+        replaced.update({source_file: latest for source_file in ordered[:-1]})
+    return replaced, warnings

@@ -24,6 +24,7 @@ import pyarrow as pa
 from oscp_pipeline import periods
 from oscp_pipeline.reference import districts, resolve_area
 from oscp_pipeline.sources.base import (
+    DELIVERY_ORDER_RULE,
     LOAD_LOG_SCHEMA,
     SET_ASIDE_SCHEMA,
     Column,
@@ -35,6 +36,7 @@ from oscp_pipeline.sources.base import (
     SourceSpec,
     decode_to_utf8,
     distinct_deliveries,
+    latest_deliveries,
     load_log_row,
     malformed_row,
     measure_row,
@@ -159,6 +161,8 @@ def build_contract() -> SourceContract:
             "A service column that disagrees with the category's service is set aside.",
             "A joint file's district column must name one of the council area's districts.",
             "A reference is counted once per council; a repeat is set aside.",
+            "When two readable files of a council cover the same quarter, the later delivery is "
+            "loaded and the other's rows are set aside as superseded. " + DELIVERY_ORDER_RULE,
             "A layout's totals line must equal the number of complaint rows, else the file is "
             "rejected; the line itself is set aside, not loaded.",
             *(layout_rule(layout) for layout in LAYOUTS),
@@ -253,16 +257,20 @@ class _FileOutcome:
 
 
 def read_all(raw_dir: Path, layouts: Sequence[CouncilLayout] = LAYOUTS) -> FileRead:
-    """Read every council's files, each with its declared layout."""
+    """Read every council's files, each with its declared layout.
+
+    Files are read first; of two readable deliveries of one council's quarter, the later is
+    loaded and the earlier's rows are set aside as superseded. References are then checked
+    across the files loaded, so a complaint is counted once.
+    """
     found, warnings = discover_files(raw_dir, layouts)
     distinct, copies = distinct_deliveries(SOURCE_ID, [path for path, _ in found], raw_dir)
-    files = [(path, claims) for path, claims in found if path in distinct]
-    accepted: list[dict[str, object]] = []
-    set_aside: list[dict[str, object]] = []
     outcomes: dict[str, tuple[str, _FileOutcome]] = {}
-    # Per council: reference -> (file, row) it was loaded from.
-    loaded: dict[str, dict[str, tuple[str, int]]] = {}
-    for path, claims in files:
+    readable: dict[str, tuple[Path, tuple[str, dt.date]]] = {}
+    contents: dict[str, tuple[CouncilLayout, RawRecords, dict[str, object] | None]] = {}
+    for path, claims in found:
+        if path not in distinct:
+            continue
         source_file = relative_source_file(path, raw_dir)
         outcome = _FileOutcome()
         outcomes[source_file] = (sha256_of(path), outcome)
@@ -286,6 +294,15 @@ def read_all(raw_dir: Path, layouts: Sequence[CouncilLayout] = LAYOUTS) -> FileR
             )
         if records.unknown_columns:
             warnings.append(f"{source_file}: ignored unknown column(s) {records.unknown_columns}")
+        readable[source_file] = (path, (layout.council, quarter))
+        contents[source_file] = (layout, records, totals)
+    replaced, order_warnings = latest_deliveries(readable)
+    accepted: list[dict[str, object]] = []
+    set_aside: list[dict[str, object]] = []
+    # Per council: reference -> (file, row) it was loaded from.
+    loaded: dict[str, dict[str, tuple[str, int]]] = {}
+    for source_file, (layout, records, totals) in contents.items():
+        quarter = readable[source_file][1][1]
         if totals is not None:
             set_aside.append(totals)
         for number, text in records.malformed:
@@ -295,6 +312,9 @@ def read_all(raw_dir: Path, layouts: Sequence[CouncilLayout] = LAYOUTS) -> FileR
         references = loaded.setdefault(layout.council, {})
         for row in records.table.to_pylist():
             if totals is not None and row["row_number"] == totals["row_number"]:
+                continue
+            if source_file in replaced:
+                set_aside.append(_superseded(row, layout, quarter, source_file, replaced))
                 continue
             kept, aside = _classify(row, layout, quarter, source_file, references)
             if kept is not None:
@@ -306,8 +326,24 @@ def read_all(raw_dir: Path, layouts: Sequence[CouncilLayout] = LAYOUTS) -> FileR
         pa.Table.from_pylist(accepted, ACCEPTED_SCHEMA),
         pa.Table.from_pylist(set_aside, SET_ASIDE_SCHEMA),
         _load_log(outcomes, accepted, set_aside),
-        warnings,
+        warnings + order_warnings,
     ).with_log_lines(copies)
+
+
+def _superseded(
+    row: dict[str, str],
+    layout: CouncilLayout,
+    quarter: dt.date,
+    source_file: str,
+    replaced: dict[str, str],
+) -> dict[str, object]:
+    """The set-aside row of a complaint in a delivery that a later one replaces."""
+    reason = (
+        f"{layout.council} {periods.fy_quarter_label(quarter)} is loaded from "
+        f"{replaced[source_file]}, a later delivery of the same quarter"
+    )
+    number = int(row["row_number"])
+    return set_aside_row(SOURCE_ID, source_file, number, "superseded", reason, _record(row, layout))
 
 
 def _file_order(row: dict[str, object]) -> tuple[str, int]:
@@ -367,6 +403,14 @@ def _totals_line(
     return set_aside_row(SOURCE_ID, source_file, row_number, "totals_line", reason, record)
 
 
+def _record(row: dict[str, str], layout: CouncilLayout) -> str:
+    """A complaint row as delivered, as JSON, without its personal columns."""
+    return json.dumps(
+        {c.header: row.get(c.name) for c in layout.columns if not c.personal},
+        ensure_ascii=False,
+    )
+
+
 def _classify(
     row: dict[str, str],
     layout: CouncilLayout,
@@ -376,10 +420,7 @@ def _classify(
 ) -> tuple[dict[str, object] | None, dict[str, object] | None]:
     """(accepted row, None) or (None, set-aside row) for one complaint row."""
     number = int(row["row_number"])
-    record = json.dumps(
-        {c.header: row.get(c.name) for c in layout.columns if not c.personal},
-        ensure_ascii=False,
-    )
+    record = _record(row, layout)
 
     def aside(code: str, reason: str) -> tuple[None, dict[str, object]]:
         return None, set_aside_row(SOURCE_ID, source_file, number, code, reason, record)

@@ -18,10 +18,12 @@ from pathlib import Path
 
 import duckdb
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from oscp_pipeline import periods
 from oscp_pipeline.reference import crime_type_map, districts, load_reference_table
 from oscp_pipeline.sources.base import (
+    DELIVERY_ORDER_RULE,
     LOAD_LOG_SCHEMA,
     SET_ASIDE_SCHEMA,
     Column,
@@ -30,6 +32,7 @@ from oscp_pipeline.sources.base import (
     FileRejected,
     SourceContract,
     SourceSpec,
+    latest_deliveries,
     load_log_row,
     measure_row,
     read_delimited,
@@ -42,7 +45,16 @@ from oscp_pipeline.sources.base import (
 )
 
 SOURCE_ID = "police_uk"
-FILE_NAME = re.compile(r"^(\d{4})-(\d{2})-(?P<force>[a-z0-9-]+)-street\.csv$")
+# The published name, and what a download or a resend may add: a copy number ('... (1).csv'),
+# a mark after '-street' or a capitalised extension. Any mark of a later delivery before
+# '-street' ('-updated-street.csv') is read by the force check below, not by the name.
+FILE_NAME = re.compile(
+    r"^(?P<year>\d{4})-(?P<month>\d{2})-(?P<force>[a-z0-9-]+?)-street(?P<mark>[^/]*)\.csv$",
+    re.IGNORECASE,
+)
+# data.police.uk's archive puts its other products beside the street files: not read.
+OTHER_PRODUCTS = re.compile(r"-(?:outcomes|stop-and-search)\b[^/]*\.csv$", re.IGNORECASE)
+MONTH_FOLDER = re.compile(r"^(?P<year>\d{4})-(?P<month>\d{2})$")
 
 COLUMNS = (
     Column("crime_id", "Crime ID", "64-character ID of a crime; blank for anti-social behaviour"),
@@ -97,6 +109,11 @@ def build_contract() -> SourceContract:
             "Coordinates, when present, must be numbers inside Great Britain.",
             "A Crime ID is counted once per month; later rows with the same ID are set aside.",
             "Anti-social behaviour rows (no Crime ID) are never de-duplicated.",
+            "Files are named YYYY-MM-<force>-street.csv (a copy number or a mark after "
+            "'-street' is allowed); another CSV name in a month folder is rejected.",
+            "Two readable files with the same month and the same force (the force most rows "
+            "are reported by) are two deliveries of one file: the later is loaded and the "
+            "other's rows are set aside as superseded. " + DELIVERY_ORDER_RULE,
         ),
         expectations=(
             Expectation(
@@ -142,19 +159,37 @@ def build_contract() -> SourceContract:
 
 
 def file_month(path: Path) -> dt.date:
-    """The month a street file covers, from its name (``2014-01-thames-valley-street.csv``)."""
-    match = FILE_NAME.match(path.name)
+    """The month a street file covers, from its name (``2014-01-thames-valley-street.csv``),
+    or else from its ``YYYY-MM`` folder, as the published archive lays files out."""
+    match = FILE_NAME.match(path.name) or MONTH_FOLDER.match(path.parent.name)
     if not match:
         raise ValueError(f"{path.name} is not named YYYY-MM-<force>-street.csv")
-    return dt.date(int(match.group(1)), int(match.group(2)), 1)
+    month = int(match["month"])
+    if not 1 <= month <= 12:
+        raise ValueError(f"{path.name}: {match['year']}-{match['month']} is not a month")
+    return dt.date(int(match["year"]), month, 1)
 
 
 def discover_files(raw_dir: Path) -> list[Path]:
-    """Every street file under ``<raw>/police_uk``, in a stable order."""
+    """Every CSV file in the month folders under ``<raw>/police_uk``, in a stable order.
+
+    A CSV file that is not named as a street file is still listed, so that the refresh logs it
+    as rejected rather than passing over it; the archive's outcomes and stop-and-search files
+    are other products and are left out.
+    """
     folder = raw_dir / SOURCE_ID
     if not folder.is_dir():
         return []
-    return sorted(path for path in folder.glob("*/*-street.csv") if FILE_NAME.match(path.name))
+    found = []
+    for path in folder.glob("*/*"):
+        if not path.is_file() or path.suffix.lower() != ".csv" or OTHER_PRODUCTS.search(path.name):
+            continue
+        try:
+            file_month(path)
+        except ValueError:
+            continue
+        found.append(path)
+    return sorted(found)
 
 
 def quarters_present(raw_dir: Path) -> list[dt.date]:
@@ -197,6 +232,7 @@ classified AS (
         district.area_code AS district_code,
         crime_types.crime_type AS harmonised_type,
         CASE
+            WHEN replaced_by IS NOT NULL THEN 'superseded'
             WHEN month_date IS NULL THEN 'invalid_month'
             WHEN month_date <> file_month THEN 'month_outside_file'
             WHEN crime_types.crime_type IS NULL THEN 'unknown_crime_type'
@@ -234,6 +270,9 @@ FROM ranked
 
 REASON_SQL = """
 CASE reason_code
+    WHEN 'superseded' THEN format(
+        '{} for {} is loaded from {}, a later delivery of the same force and month',
+        trim(reported_by), strftime(file_month, '%Y-%m'), replaced_by)
     WHEN 'invalid_month' THEN format('Month ''{}'' is not a YYYY-MM month', month)
     WHEN 'month_outside_file' THEN format(
         'Month {} is outside the month the file covers ({})',
@@ -257,10 +296,16 @@ END
 
 @reads_each_delivery_once(SOURCE_ID)
 def read_street_files(paths: list[Path], raw_dir: Path) -> FileRead:
-    """Read street files together, so a Crime ID repeated across a month is counted once."""
-    tables: list[pa.Table] = []
+    """Read street files together, so a Crime ID repeated across a month is counted once.
+
+    A force's month delivered twice (a re-download named ``...-updated-street.csv`` or
+    ``... (1).csv``) is one delivery: the later file is loaded and the earlier one's rows are set
+    aside as superseded, so anti-social behaviour rows, which have no ID, are not counted twice.
+    """
+    tables: dict[str, pa.Table] = {}
     set_aside_rows: list[dict[str, object]] = []
     file_info: dict[str, dict[str, object]] = {}
+    readable: dict[str, tuple[Path, tuple[dt.date, str]]] = {}
     warnings: list[str] = []
     for path in paths:
         source_file = relative_source_file(path, raw_dir)
@@ -268,6 +313,12 @@ def read_street_files(paths: list[Path], raw_dir: Path) -> FileRead:
         info: dict[str, object] = {"sha256": sha256_of(path), "month": month, "encoding": ""}
         file_info[source_file] = info
         try:
+            if not FILE_NAME.match(path.name):
+                raise FileRejected(
+                    source_file,
+                    "the file name is not YYYY-MM-<force>-street.csv, as data.police.uk names "
+                    "street files; if it is one, rename it",
+                )
             records = read_delimited(path, COLUMNS, source_file)
         except FileRejected as rejected:
             info["rejected"] = rejected.problem
@@ -280,13 +331,35 @@ def read_street_files(paths: list[Path], raw_dir: Path) -> FileRead:
         table = records.table.append_column(
             "source_file", pa.array([source_file] * records.table.num_rows, pa.string())
         ).append_column("file_month", pa.array([month] * records.table.num_rows, pa.date32()))
-        tables.append(table)
+        tables[source_file] = table
+        readable[source_file] = (path, (month, _force_of(table, path)))
 
-    accepted, classified_set_aside = _classify(tables)
+    replaced, order_warnings = latest_deliveries(readable)
+    marked = [
+        table.append_column(
+            "replaced_by", pa.array([replaced.get(name)] * table.num_rows, pa.string())
+        )
+        for name, table in tables.items()
+    ]
+    accepted, classified_set_aside = _classify(marked)
     set_aside = pa.concat_tables(
         [pa.Table.from_pylist(set_aside_rows, SET_ASIDE_SCHEMA), classified_set_aside]
     )
-    return FileRead(accepted, set_aside, _load_log(file_info, accepted, set_aside), warnings)
+    return FileRead(
+        accepted, set_aside, _load_log(file_info, accepted, set_aside), warnings + order_warnings
+    )
+
+
+def _force_of(table: pa.Table, path: Path) -> str:
+    """The force whose month a file delivers: the force most of its rows are reported by, or
+    the force in its name when it has no rows."""
+    counts = pc.value_counts(pc.utf8_trim_whitespace(table.column("reported_by")))
+    if len(counts):
+        most = counts[pc.index(counts.field("counts"), pc.max(counts.field("counts"))).as_py()]
+        if most["values"].as_py():
+            return str(most["values"].as_py())
+    match = FILE_NAME.match(path.name)
+    return match["force"].casefold() if match else path.name
 
 
 def _classify(tables: list[pa.Table]) -> tuple[pa.Table, pa.Table]:

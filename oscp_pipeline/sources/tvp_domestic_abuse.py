@@ -26,12 +26,14 @@ import pyarrow as pa
 from oscp_pipeline import periods
 from oscp_pipeline.reference import districts, resolve_area
 from oscp_pipeline.sources.base import (
+    DELIVERY_ORDER_RULE,
     Column,
     Expectation,
     FileRead,
     FileRejected,
     SourceContract,
     SourceSpec,
+    latest_deliveries,
     load_log_row,
     measure_row,
     normalise_header,
@@ -121,8 +123,8 @@ def build_contract() -> SourceContract:
             "A district with no row in a sheet is 0 for its months, unless rows of that sheet "
             "were set aside: then it is not available.",
             "Only notes may follow the Total row: a figure below it rejects the workbook.",
-            "When two workbooks cover the same quarter, the one whose name sorts last (e.g. "
-            "'_v2') is loaded and the other's rows are set aside as superseded.",
+            "When two readable workbooks cover the same quarter, the later delivery is loaded "
+            "and the other's rows are set aside as superseded. " + DELIVERY_ORDER_RULE,
         ),
         expectations=(
             Expectation(
@@ -188,21 +190,6 @@ def quarter_of(path: Path, pattern: re.Pattern[str], expected: str) -> dt.date:
         return periods.quarter_start_of_label(f"{match['year']} Q{match['quarter']}")
     except ValueError as error:
         raise FileRejected(path.name, f"the file name gives no valid quarter: {error}") from error
-
-
-def replacements(quarters: dict[str, dt.date]) -> dict[str, str]:
-    """Each delivery that a later delivery of the same quarter replaces -> that later one.
-
-    Later means the file name sorts later (``..._Q2.xlsx`` < ``..._Q2_v2.xlsx``).
-    """
-    by_quarter: dict[dt.date, list[str]] = {}
-    for source_file, quarter in quarters.items():
-        by_quarter.setdefault(quarter, []).append(source_file)
-    replaced: dict[str, str] = {}
-    for files in by_quarter.values():
-        latest = max(files, key=lambda name: Path(name).name)
-        replaced.update({name: latest for name in files if name != latest})
-    return replaced
 
 
 def distinct_rows(figures: list[dict[str, object]]) -> int:
@@ -542,40 +529,43 @@ def discover_files(raw_dir: Path) -> list[Path]:
 
 @reads_each_delivery_once(SOURCE_ID)
 def read_workbooks(paths: list[Path], raw_dir: Path) -> FileRead:
-    """Read every workbook together, so that a later delivery of a quarter replaces an earlier."""
-    quarters: dict[str, dt.date] = {}
-    rejected: dict[str, str] = {}
+    """Read every workbook together, so that a later delivery of a quarter replaces an earlier.
+
+    Workbooks are read first and the latest delivery of each quarter is chosen among those
+    that could be read: a broken re-delivery is rejected and the earlier one stays loaded.
+    """
+    log: list[dict[str, object]] = []
+    readable: dict[str, tuple[Path, dt.date]] = {}
+    sheets_of: dict[str, list[tuple[Sheet, list[str]]]] = {}
     for path in paths:
         workbook_file = relative_source_file(path, raw_dir)
+        quarter: dt.date | None = None
         try:
-            quarters[workbook_file] = quarter_of(
+            quarter = quarter_of(
                 path, FILE_NAME, f"{SOURCE_ID}_YYYY-YY_QN.xlsx (e.g. {SOURCE_ID}_2013-14_Q2.xlsx)"
             )
+            sheets_of[workbook_file] = [
+                read_sheet(path, workbook_file, name, quarter) for name in SHEET_MEASURES
+            ]
         except FileRejected as error:
-            rejected[workbook_file] = error.problem
-    replaced = replacements(quarters)
-    accepted: list[dict[str, object]] = []
-    set_aside: list[dict[str, object]] = []
-    log: list[dict[str, object]] = []
-    warnings: list[str] = []
-    for path in paths:
-        workbook_file = relative_source_file(path, raw_dir)
-        digest = sha256_of(path)
-        # A workbook that cannot be read has one load-log line, not one per sheet.
-        if workbook_file in rejected:
-            log.append(rejected_log_row(SOURCE_ID, workbook_file, digest, rejected[workbook_file]))
-            continue
-        quarter = quarters[workbook_file]
-        try:
-            sheets = [read_sheet(path, workbook_file, name, quarter) for name in SHEET_MEASURES]
-        except FileRejected as error:
+            # A workbook that cannot be read has one load-log line, not one per sheet.
             log.append(
                 rejected_log_row(
-                    SOURCE_ID, workbook_file, digest, error.problem, quarter_period(quarter)
+                    SOURCE_ID,
+                    workbook_file,
+                    sha256_of(path),
+                    error.problem,
+                    quarter_period(quarter),
                 )
             )
             continue
-        for sheet, unknown in sheets:
+        readable[workbook_file] = (path, quarter)
+    replaced, warnings = latest_deliveries(readable)
+    accepted: list[dict[str, object]] = []
+    set_aside: list[dict[str, object]] = []
+    for workbook_file, (path, _) in readable.items():
+        digest = sha256_of(path)
+        for sheet, unknown in sheets_of[workbook_file]:
             if unknown:
                 warnings.append(f"{sheet.source_file}: ignored unknown column(s) {unknown}")
             sheet_accepted, sheet_aside = classify_sheet(sheet, replaced.get(workbook_file))

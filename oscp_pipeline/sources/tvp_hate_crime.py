@@ -22,6 +22,7 @@ import pyarrow as pa
 from oscp_pipeline import periods
 from oscp_pipeline.reference import resolve_area
 from oscp_pipeline.sources.base import (
+    DELIVERY_ORDER_RULE,
     LOAD_LOG_SCHEMA,
     SET_ASIDE_SCHEMA,
     Column,
@@ -31,6 +32,7 @@ from oscp_pipeline.sources.base import (
     RawRecords,
     SourceContract,
     SourceSpec,
+    latest_deliveries,
     load_log_row,
     measure_row,
     normalise_header,
@@ -51,7 +53,6 @@ from oscp_pipeline.sources.tvp_domestic_abuse import (
     is_total_label,
     parse_count,
     quarter_of,
-    replacements,
 )
 
 SOURCE_ID = "tvp_hate_crime"
@@ -149,8 +150,8 @@ def build_contract() -> SourceContract:
             "district rows aside.",
             "A district, month and measure with no row is 0 (the extract leaves out empty "
             "rows), unless the file had rows set aside: then it is not available.",
-            "When two files cover the same quarter, the one whose name sorts last is loaded "
-            "and the other's rows are set aside as superseded.",
+            "When two readable files cover the same quarter, the later delivery is loaded and "
+            "the other's rows are set aside as superseded. " + DELIVERY_ORDER_RULE,
         ),
         expectations=(
             Expectation(
@@ -383,13 +384,9 @@ def _malformed(source_file: str, records: RawRecords) -> list[tuple[int, str, st
 
 
 def read_extract(
-    path: Path, source_file: str, quarter: dt.date, replaced_by: str | None
-) -> tuple[FileRead, list[str]]:
-    """One extract's figures, set-aside rows and load-log line, and its warnings."""
-    records = read_delimited(path, COLUMNS, source_file)
-    warnings = []
-    if records.unknown_columns:
-        warnings.append(f"{source_file}: ignored unknown column(s) {records.unknown_columns}")
+    path: Path, source_file: str, records: RawRecords, quarter: dt.date, replaced_by: str | None
+) -> FileRead:
+    """One extract's figures, set-aside rows and load-log line."""
     rows = [_Row(raw, quarter) for raw in records.table.to_pylist()]
     problems = _malformed(source_file, records)
     if replaced_by is not None:
@@ -418,57 +415,58 @@ def read_extract(
     line = load_log_row(
         SOURCE_ID, source_file, sha256_of(path), records.encoding, quarter_period(quarter), counts
     )
-    return (
-        FileRead(
-            pa.Table.from_pylist(accepted, ACCEPTED_SCHEMA),
-            pa.Table.from_pylist(set_aside, SET_ASIDE_SCHEMA),
-            pa.Table.from_pylist([line], LOAD_LOG_SCHEMA),
-        ),
-        warnings,
+    return FileRead(
+        pa.Table.from_pylist(accepted, ACCEPTED_SCHEMA),
+        pa.Table.from_pylist(set_aside, SET_ASIDE_SCHEMA),
+        pa.Table.from_pylist([line], LOAD_LOG_SCHEMA),
     )
 
 
 @reads_each_delivery_once(SOURCE_ID)
 def read_extracts(paths: list[Path], raw_dir: Path) -> FileRead:
-    """Read every extract together, so that a later delivery of a quarter replaces an earlier."""
-    quarters: dict[str, dt.date] = {}
-    problems: dict[str, str] = {}
+    """Read every extract together, so that a later delivery of a quarter replaces an earlier.
+
+    Extracts are read first and the latest delivery of each quarter is chosen among those that
+    could be read: a broken re-delivery is rejected and the earlier one stays loaded.
+    """
     expected_name = "tvp_hate_YYYY-YY_QN.csv (e.g. tvp_hate_2013-14_Q2.csv)"
-    for path in paths:
-        source_file = relative_source_file(path, raw_dir)
-        try:
-            quarters[source_file] = quarter_of(path, FILE_NAME, expected_name)
-        except FileRejected as error:
-            problems[source_file] = error.problem
-    replaced = replacements(quarters)
-    reads: list[FileRead] = []
+    rejected: list[dict[str, object]] = []
+    readable: dict[str, tuple[Path, dt.date]] = {}
+    records_of: dict[str, RawRecords] = {}
     warnings: list[str] = []
     for path in paths:
         source_file = relative_source_file(path, raw_dir)
-        quarter = quarters.get(source_file)
+        quarter: dt.date | None = None
         try:
-            if quarter is None:
-                raise FileRejected(source_file, problems[source_file])
-            read, file_warnings = read_extract(
-                path, source_file, quarter, replaced.get(source_file)
-            )
+            quarter = quarter_of(path, FILE_NAME, expected_name)
+            records = read_delimited(path, COLUMNS, source_file)
         except FileRejected as error:
-            line = rejected_log_row(
-                SOURCE_ID, source_file, sha256_of(path), error.problem, quarter_period(quarter)
+            rejected.append(
+                rejected_log_row(
+                    SOURCE_ID, source_file, sha256_of(path), error.problem, quarter_period(quarter)
+                )
             )
-            read = FileRead(
-                ACCEPTED_SCHEMA.empty_table(),
-                SET_ASIDE_SCHEMA.empty_table(),
-                pa.Table.from_pylist([line], LOAD_LOG_SCHEMA),
-            )
-            file_warnings = []
-        reads.append(read)
-        warnings += file_warnings
+            continue
+        if records.unknown_columns:
+            warnings.append(f"{source_file}: ignored unknown column(s) {records.unknown_columns}")
+        readable[source_file] = (path, quarter)
+        records_of[source_file] = records
+    replaced, order_warnings = latest_deliveries(readable)
+    reads = [
+        read_extract(path, source_file, records_of[source_file], quarter, replaced.get(source_file))
+        for source_file, (path, quarter) in readable.items()
+    ]
     return FileRead(
         pa.concat_tables([ACCEPTED_SCHEMA.empty_table(), *(r.accepted for r in reads)]),
         pa.concat_tables([SET_ASIDE_SCHEMA.empty_table(), *(r.set_aside for r in reads)]),
-        pa.concat_tables([LOAD_LOG_SCHEMA.empty_table(), *(r.load_log for r in reads)]),
-        warnings,
+        pa.concat_tables(
+            [
+                LOAD_LOG_SCHEMA.empty_table(),
+                *(r.load_log for r in reads),
+                pa.Table.from_pylist(rejected, LOAD_LOG_SCHEMA),
+            ]
+        ),
+        warnings + order_warnings,
     )
 
 

@@ -1,0 +1,293 @@
+"""A period delivered twice: the later delivery is loaded once, whatever its name looks like.
+
+Partners resend a quarter as ``_v2``, ``-corrected``, ``(corrected)`` or a browser's ``(1)``
+copy; data.police.uk files are re-downloaded beside the first download. Each case checks which
+file is loaded, that the other's rows are set aside as superseded (never counted twice), and
+that a re-delivery which cannot be read leaves the earlier delivery loaded.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import openpyxl
+import pytest
+from conftest import SAMPLE_RAW_DIR, street_row, write_street_file
+
+from oscp_pipeline.quality import audit
+from oscp_pipeline.sources import SOURCES, police_uk
+from oscp_pipeline.sources.base import FileRead, delivery_rank, row_accounting_failures
+
+SPECS = {spec.source_id: spec for spec in SOURCES}
+HATE_Q2 = "tvp_hate_crime/tvp_hate_2013-14_Q2.csv"
+DOMESTIC_Q2 = "tvp_domestic_abuse/tvp_domestic_abuse_2013-14_Q2.xlsx"
+CHERWELL_Q2 = "council_asb_complaints/cherwell/cherwell_noise_waste_complaints_2013-14_Q2.csv"
+
+
+def deliver(raw: Path, relative: str, name: str | None = None) -> Path:
+    """Copy a sample file into ``raw``, under another name in the same folder if given."""
+    target = raw / relative if name is None else (raw / relative).with_name(name)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(SAMPLE_RAW_DIR / relative, target)
+    return target
+
+
+def read_source(source_id: str, raw: Path) -> FileRead:
+    spec = SPECS[source_id]
+    assert spec.read_all is not None
+    read = spec.read_all(raw)
+    assert row_accounting_failures(read) == []
+    return read
+
+
+def loaded_files(read: FileRead) -> set[str]:
+    return set(read.accepted.column("source_file").to_pylist())
+
+
+def reasons(read: FileRead, source_file: str) -> set[str]:
+    return {
+        row["reason_code"]
+        for row in read.set_aside.to_pylist()
+        if row["source_file"] == source_file
+    }
+
+
+def bump_first_total(path: Path) -> None:
+    """Change the first data row's Total and Race by one, as a correction would."""
+    lines = path.read_text().splitlines()
+    cells = lines[1].split(",")
+    cells[3], cells[4] = str(int(cells[3]) + 1), str(int(cells[4]) + 1)
+    lines[1] = ",".join(cells)
+    path.write_text("\n".join(lines) + "\n")
+
+
+@pytest.mark.parametrize(
+    ("earlier", "later"),
+    [
+        ("tvp_hate_2013-14_Q2.csv", "tvp_hate_2013-14_Q2_v2.csv"),
+        ("tvp_hate_2013-14_Q2.csv", "tvp_hate_2013-14_Q2-corrected.csv"),
+        ("tvp_hate_2013-14_Q2.csv", "tvp_hate_2013-14_Q2 (corrected).csv"),
+        ("tvp_hate_2013-14_Q2.csv", "tvp_hate_2013-14_Q2 v2.csv"),
+        ("tvp_hate_2013-14_Q2_v9.csv", "tvp_hate_2013-14_Q2_v10.csv"),
+        ("tvp_hate_2013-14_Q2-corrected.csv", "tvp_hate_2013-14_Q2_v2.csv"),
+    ],
+)
+def test_the_later_delivery_is_loaded_whatever_the_name_sort_order(
+    tmp_path: Path, earlier: str, later: str
+) -> None:
+    deliver(tmp_path, HATE_Q2, earlier)
+    bump_first_total(deliver(tmp_path, HATE_Q2, later))
+    read = read_source("tvp_hate_crime", tmp_path)
+    assert loaded_files(read) == {f"tvp_hate_crime/{later}"}
+    assert reasons(read, f"tvp_hate_crime/{earlier}") == {"superseded"}
+    aside = next(r for r in read.set_aside.to_pylist() if r["row_number"] == 2)
+    assert aside["reason"] == (
+        f"2013-14 Q2 is loaded from tvp_hate_crime/{later}, a later delivery of the same quarter"
+    )
+    first = next(
+        row for row in read.accepted.to_pylist() if row["row_number"] == 2 and row["strand"] is None
+    )
+    assert first["value"] == 13  # the corrected figure, not the original 12
+    assert read.warnings == []
+
+
+def test_a_broken_re_delivery_leaves_the_earlier_one_loaded(tmp_path: Path) -> None:
+    deliver(tmp_path, HATE_Q2)
+    alone = read_source("tvp_hate_crime", tmp_path)
+    (tmp_path / HATE_Q2).with_name("tvp_hate_2013-14_Q2_v2.csv").write_bytes(
+        b"\x00\x01garbage\xff" * 50
+    )
+    read = read_source("tvp_hate_crime", tmp_path)
+    assert read.accepted.equals(alone.accepted)
+    statuses = dict(
+        zip(
+            read.load_log.column("source_file").to_pylist(),
+            read.load_log.column("status").to_pylist(),
+            strict=True,
+        )
+    )
+    assert statuses == {HATE_Q2: "loaded", "tvp_hate_crime/tvp_hate_2013-14_Q2_v2.csv": "rejected"}
+    assert audit(SPECS["tvp_hate_crime"].build_contract(), "all", read).passed
+
+
+def test_a_re_delivered_workbook_missing_a_sheet_leaves_the_earlier_one_loaded(
+    tmp_path: Path,
+) -> None:
+    deliver(tmp_path, DOMESTIC_Q2)
+    alone = read_source("tvp_domestic_abuse", tmp_path)
+    broken = deliver(tmp_path, DOMESTIC_Q2, "tvp_domestic_abuse_2013-14_Q2_v2.xlsx")
+    workbook = openpyxl.load_workbook(broken)
+    del workbook["Incidents"]
+    workbook.save(broken)
+    read = read_source("tvp_domestic_abuse", tmp_path)
+    assert read.accepted.equals(alone.accepted)
+    (line,) = [row for row in read.load_log.to_pylist() if row["status"] == "rejected"]
+    assert line["source_file"] == "tvp_domestic_abuse/tvp_domestic_abuse_2013-14_Q2_v2.xlsx"
+    assert "no sheet named 'Incidents'" in line["message"]
+
+
+def test_a_corrected_workbook_replaces_the_earlier_one(tmp_path: Path) -> None:
+    resaved = deliver(tmp_path, DOMESTIC_Q2, "tvp_domestic_abuse_2013-14_Q2 (corrected).xlsx")
+    openpyxl.load_workbook(resaved).save(resaved)  # not byte-identical to the original
+    deliver(tmp_path, DOMESTIC_Q2)
+    read = read_source("tvp_domestic_abuse", tmp_path)
+    corrected = "tvp_domestic_abuse/tvp_domestic_abuse_2013-14_Q2 (corrected).xlsx"
+    assert loaded_files(read) == {f"{corrected}#Crimes", f"{corrected}#Incidents"}
+    assert reasons(read, f"{DOMESTIC_Q2}#Crimes") == {"superseded"}
+
+
+def test_names_that_do_not_tell_take_the_most_recent_file_and_warn(tmp_path: Path) -> None:
+    first = deliver(tmp_path, HATE_Q2, "tvp_hate_2013-14_Q2_from_email.csv")
+    second = deliver(tmp_path, HATE_Q2, "tvp_hate_2013-14_Q2_from_portal.csv")
+    bump_first_total(first)
+    os.utime(first, ns=(2_000_000_000_000_000_000, 2_000_000_000_000_000_000))
+    os.utime(second, ns=(1_000_000_000_000_000_000, 1_000_000_000_000_000_000))
+    read = read_source("tvp_hate_crime", tmp_path)
+    assert loaded_files(read) == {"tvp_hate_crime/tvp_hate_2013-14_Q2_from_email.csv"}
+    assert read.warnings == [
+        "tvp_hate_crime/tvp_hate_2013-14_Q2_from_email.csv and "
+        "tvp_hate_crime/tvp_hate_2013-14_Q2_from_portal.csv deliver the same period and their "
+        "names do not say which is the later delivery; loaded "
+        "tvp_hate_crime/tvp_hate_2013-14_Q2_from_email.csv, the most recently modified (rename "
+        "the correction with '_v2' to make the order explicit)"
+    ]
+
+
+def test_a_council_correction_replaces_its_quarter_instead_of_duplicating_it(
+    tmp_path: Path,
+) -> None:
+    deliver(tmp_path, CHERWELL_Q2)
+    alone = read_source("council_asb_complaints", tmp_path)
+    corrected = deliver(
+        tmp_path, CHERWELL_Q2, "cherwell_noise_waste_complaints_2013-14_Q2_corrected.csv"
+    )
+    lines = corrected.read_text().splitlines()
+    corrected.write_text("\n".join(lines[:-1]) + "\n")  # the correction withdraws one complaint
+    read = read_source("council_asb_complaints", tmp_path)
+    corrected_file = corrected.relative_to(tmp_path).as_posix()
+    assert loaded_files(read) == {corrected_file}
+    assert read.accepted.num_rows == alone.accepted.num_rows - 1
+    assert reasons(read, CHERWELL_Q2) == {"superseded"}
+    assert reasons(read, corrected_file) == set()
+
+
+def test_another_councils_file_of_the_same_quarter_is_not_a_re_delivery(tmp_path: Path) -> None:
+    deliver(tmp_path, CHERWELL_Q2)
+    west = "council_asb_complaints/west_oxfordshire/" + next(
+        p.name
+        for p in (SAMPLE_RAW_DIR / "council_asb_complaints/west_oxfordshire").iterdir()
+        if "2013-14_Q2" in p.name
+    )
+    deliver(tmp_path, west)
+    read = read_source("council_asb_complaints", tmp_path)
+    assert loaded_files(read) == {CHERWELL_Q2, west}
+    assert "superseded" not in read.set_aside.column("reason_code").to_pylist()
+
+
+def police_rows() -> list[list[str]]:
+    """Two ASB incidents (no ID, never de-duplicated) and one crime."""
+    return [
+        street_row(),
+        street_row(),
+        street_row(crime_id="a" * 64, crime_type="Burglary"),
+    ]
+
+
+def read_police(raw: Path) -> FileRead:
+    read = police_uk.read_street_files(police_uk.discover_files(raw), raw)
+    assert row_accounting_failures(read) == []
+    return read
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "2014-01-thames-valley-updated-street.csv",
+        "2014-01-thames-valley-street (1).csv",
+        "2014-01-thames-valley-street_v2.csv",
+        "2014-01-THAMES-VALLEY-STREET.CSV",
+    ],
+)
+def test_a_re_downloaded_street_file_counts_each_incident_once(tmp_path: Path, name: str) -> None:
+    original = write_street_file(tmp_path, "2014-01", police_rows())
+    again = original.with_name(name)
+    again.write_bytes(original.read_bytes().replace(b"Burglary", b"Robbery"))
+    if name.endswith(".CSV"):  # the names do not say which is later: the newer file is
+        os.utime(original, ns=(1_000_000_000_000_000_000,) * 2)
+    read = read_police(tmp_path)
+    assert read.accepted.num_rows == 3  # two ASB incidents and one crime, not 4 and 1
+    assert set(read.accepted.column("source_file").to_pylist()) == {f"police_uk/2014-01/{name}"}
+    assert set(read.accepted.column("crime_type").to_pylist()) == {
+        "Anti-social behaviour",
+        "Robbery",
+    }
+    aside = read.set_aside.to_pylist()
+    assert [row["reason_code"] for row in aside] == ["superseded"] * 3
+    assert aside[0]["reason"] == (
+        f"Thames Valley Police for 2014-01 is loaded from police_uk/2014-01/{name}, a later "
+        "delivery of the same force and month"
+    )
+
+
+def test_a_broken_street_re_download_leaves_the_first_download_loaded(tmp_path: Path) -> None:
+    original = write_street_file(tmp_path, "2014-01", police_rows())
+    original.with_name("2014-01-thames-valley-street (1).csv").write_bytes(b"")
+    read = read_police(tmp_path)
+    assert set(read.accepted.column("source_file").to_pylist()) == {
+        "police_uk/2014-01/2014-01-thames-valley-street.csv"
+    }
+    assert read.accepted.num_rows == 3
+
+
+def test_a_file_named_otherwise_in_a_month_folder_is_rejected_not_passed_over(
+    tmp_path: Path,
+) -> None:
+    original = write_street_file(tmp_path, "2014-01", police_rows())
+    original.with_name("thames valley jan.csv").write_bytes(original.read_bytes() + b"\r\n")
+    shutil.copyfile(original, original.with_name("2014-01-thames-valley-outcomes.csv"))
+    read = read_police(tmp_path)
+    lines = {row["source_file"]: row for row in read.load_log.to_pylist()}
+    assert set(lines) == {
+        "police_uk/2014-01/2014-01-thames-valley-street.csv",
+        "police_uk/2014-01/thames valley jan.csv",
+    }
+    rejected = lines["police_uk/2014-01/thames valley jan.csv"]
+    assert rejected["status"] == "rejected"
+    assert rejected["message"] == (
+        "the file name is not YYYY-MM-<force>-street.csv, as data.police.uk names street "
+        "files; if it is one, rename it"
+    )
+    assert rejected["period_start"].isoformat() == "2014-01-01"
+
+
+def test_two_forces_of_the_same_month_are_both_loaded(tmp_path: Path) -> None:
+    original = write_street_file(tmp_path, "2014-01", police_rows())
+    other_force = original.with_name("2014-01-hampshire-street.csv")
+    other_force.write_bytes(
+        original.read_bytes()
+        .replace(b"Thames Valley Police", b"Hampshire Constabulary")
+        .replace(b"a" * 64, b"b" * 64)
+    )
+    read = read_police(tmp_path)
+    assert read.accepted.num_rows == 6
+    assert read.set_aside.num_rows == 0
+
+
+@pytest.mark.parametrize(
+    ("name", "rank"),
+    [
+        ("x_2013-14_Q2.csv", (1, 0, 0)),
+        ("x_2013-14_Q2_v2.csv", (2, 0, 0)),
+        ("x_2013-14_Q2 version 3.csv", (3, 0, 0)),
+        ("x_2013-14_Q2_rev10.csv", (10, 0, 0)),
+        ("x_2013-14_Q2_REVISED.csv", (1, 1, 0)),
+        ("x_2013-14_Q2 amended.xlsx", (1, 1, 0)),
+        ("x_2013-14_Q2 (2).csv", (1, 0, 2)),
+        ("tvp_s27_directions_2013-14_Q2.csv", (1, 0, 0)),  # no mark inside other words
+        ("vale_of_white_horse_2013-14_Q2.csv", (1, 0, 0)),
+    ],
+)
+def test_delivery_rank_reads_the_marks_partners_use(name: str, rank: tuple[int, int, int]) -> None:
+    assert delivery_rank(Path(name)) == rank
