@@ -2,7 +2,8 @@
 
 One CSV per force per month: ``police_uk/YYYY-MM/YYYY-MM-<force>-street.csv``. A whole-force file
 covers far more than Oxfordshire, so the district of a row is the district named by its LSOA
-name (``Cherwell 001A`` -> Cherwell). Rows that cannot be given an Oxfordshire district are set
+name (``Cherwell 001A`` -> Cherwell). Rows that cannot be given a district of the configured
+scope (``oscp_pipeline.scope``: Oxfordshire by default, or England and Wales) are set
 aside with a reason, never dropped. A crime is counted once per Crime ID and month; anti-social
 behaviour rows carry no ID and are never de-duplicated: identical ASB rows are separate incidents.
 """
@@ -21,7 +22,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from oscp_pipeline import periods
-from oscp_pipeline.reference import crime_type_map, districts, load_reference_table
+from oscp_pipeline.reference import crime_type_map, load_reference_table
+from oscp_pipeline.scope import current_scope
 from oscp_pipeline.sources.base import (
     DELIVERY_ORDER_RULE,
     LOAD_LOG_SCHEMA,
@@ -94,7 +96,9 @@ ACCEPTED_SCHEMA = pa.schema(
 
 
 def build_contract() -> SourceContract:
-    """The data.police.uk street file contract, with code lists taken from reference data."""
+    """The data.police.uk street file contract, with code lists taken from reference data and
+    the districts from the configured scope."""
+    scope = current_scope()
     return SourceContract(
         source_id=SOURCE_ID,
         title="data.police.uk street-level crime and anti-social behaviour",
@@ -105,7 +109,7 @@ def build_contract() -> SourceContract:
             "Month must be YYYY-MM and equal to the month in the file name (else set aside).",
             "Crime type must be a published data.police.uk category (else set aside).",
             "Rows with a blank LSOA name ('No Location') are set aside: no district.",
-            "Rows whose LSOA lies outside the five Oxfordshire districts are set aside.",
+            f"Rows whose LSOA lies outside {scope.description} are set aside.",
             "Coordinates, when present, must be numbers inside Great Britain.",
             "A Crime ID is counted once per month; later rows with the same ID are set aside.",
             "Anti-social behaviour rows (no Crime ID) are never de-duplicated.",
@@ -118,16 +122,16 @@ def build_contract() -> SourceContract:
         expectations=(
             Expectation(
                 "row_count_between",
-                "a file period with no Oxfordshire rows is suspect",
+                "a file with no rows in the scope's districts is suspect",
                 params={"min_value": 1},
             ),
             Expectation("not_null", "every loaded row has a month", "month"),
             Expectation("not_null", "every loaded row has a district", "district_code"),
             Expectation(
                 "in_set",
-                "districts are the five Oxfordshire districts",
+                f"districts are {scope.description}",
                 "district_code",
-                {"value_set": sorted(districts().values())},
+                {"value_set": sorted(scope.districts().values())},
             ),
             Expectation(
                 "in_set",
@@ -282,8 +286,8 @@ CASE reason_code
     WHEN 'no_location' THEN
         'No Location: the LSOA name is blank, so the row cannot be assigned to a district'
     WHEN 'outside_area' THEN format(
-        'LSOA ''{}'' is in {}, outside the Oxfordshire districts',
-        lsoa, coalesce(nullif(lsoa_district, ''), 'an unrecognised area'))
+        'LSOA ''{}'' is in {}, outside {}',
+        lsoa, coalesce(nullif(lsoa_district, ''), 'an unrecognised area'), $scope)
     WHEN 'invalid_coordinates' THEN format(
         'Longitude ''{}'' / latitude ''{}'' are not numbers inside Great Britain',
         longitude, latitude)
@@ -367,8 +371,9 @@ def _classify(tables: list[pa.Table]) -> tuple[pa.Table, pa.Table]:
     if not tables:
         return ACCEPTED_SCHEMA.empty_table(), SET_ASIDE_SCHEMA.empty_table()
     raw_rows = pa.concat_tables(tables)
+    scope = current_scope()
     district_table = pa.table(
-        {"area_name": list(districts()), "area_code": list(districts().values())}
+        {"area_name": list(scope.districts()), "area_code": list(scope.districts().values())}
     )
     crime_types = load_reference_table("crime_types")
     connection = duckdb.connect()
@@ -389,13 +394,14 @@ def _classify(tables: list[pa.Table]) -> tuple[pa.Table, pa.Table]:
         """
     ).to_arrow_table()
     record = ", ".join(f'"{header}" := {name}' for name, header in PUBLISHED_HEADERS.items())
-    set_aside = connection.sql(
+    set_aside = connection.execute(
         f"""
         SELECT '{SOURCE_ID}' AS source_id, source_file, row_number, reason_code,
                {REASON_SQL} AS reason, to_json(struct_pack({record}))::VARCHAR AS record
         FROM classified WHERE reason_code IS NOT NULL
         ORDER BY source_file, row_number
-        """
+        """,
+        {"scope": scope.description},
     ).to_arrow_table()
     connection.close()
     return accepted.cast(ACCEPTED_SCHEMA), set_aside.cast(SET_ASIDE_SCHEMA)

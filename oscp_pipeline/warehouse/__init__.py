@@ -25,6 +25,7 @@ import pyarrow as pa
 from oscp_pipeline import staging
 from oscp_pipeline.locking import exclusive_lock
 from oscp_pipeline.reference import indicator_tables, load_reference_table
+from oscp_pipeline.scope import current_scope
 from oscp_pipeline.scorecard import build_scorecard
 from oscp_pipeline.sources import SOURCES, measure_catalogue
 from oscp_pipeline.sources.base import LOAD_LOG_SCHEMA, SET_ASIDE_SCHEMA
@@ -129,7 +130,8 @@ def _create_from_parquet(
 
 def _register_reference(connection: duckdb.DuckDBPyConnection) -> None:
     tables = {
-        "ref_areas": load_reference_table("areas"),
+        "ref_areas": current_scope().areas,
+        "ref_partnership_areas": load_reference_table("areas"),
         "ref_population": load_reference_table("population"),
         "ref_crime_types": load_reference_table("crime_types"),
         "ref_series_breaks": load_reference_table("series_breaks"),

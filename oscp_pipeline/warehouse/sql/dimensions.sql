@@ -1,10 +1,18 @@
 -- Conformed dimensions, taken from the reference data shipped with the pipeline.
 
+-- The areas of the configured scope: the partnership's own, and in the national scope every
+-- district, CSP and police force area of England and Wales.
 CREATE TABLE dim_area AS
 SELECT area_code, area_name, area_type, gss_code, csp_code, county_code, ons_csp_code,
        police_force_code, sort_order
 FROM ref_areas
 ORDER BY sort_order;
+
+-- The partnership's own areas: partner extracts cover these, and only these are zero-filled
+-- from them, whatever the scope.
+CREATE TEMP TABLE partnership_area AS
+SELECT area_code, area_name, area_type, csp_code, county_code
+FROM ref_partnership_areas;
 
 CREATE TABLE dim_population AS
 SELECT area_code, year, population, is_estimate, source

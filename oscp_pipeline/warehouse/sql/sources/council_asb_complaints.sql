@@ -18,7 +18,7 @@ WITH delivered AS (
 folder_areas AS (
     SELECT trim(regexp_replace(lower(area_name), '[^a-z0-9]+', '_', 'g'), '_') AS folder,
            area_code
-    FROM dim_area
+    FROM partnership_area
     WHERE area_type IN ('csp', 'district')
 ),
 covered AS (
@@ -26,7 +26,7 @@ covered AS (
            unnest(generate_series(d.period_start, d.period_end, INTERVAL 1 MONTH))::DATE AS month
     FROM delivered AS d
     JOIN folder_areas AS f USING (folder)
-    JOIN dim_area AS district
+    JOIN partnership_area AS district
         ON district.area_type = 'district'
         AND (district.area_code = f.area_code OR district.csp_code = f.area_code)
 ),

@@ -34,7 +34,7 @@ by_land_type AS (
     SELECT m.measure_id, d.area_code, q.quarter_start,
            CASE WHEN r.area_code IS NOT NULL THEN coalesce(c.n, 0) END AS value
     FROM delivered AS q
-    CROSS JOIN (SELECT area_code FROM dim_area WHERE area_type = 'district') AS d
+    CROSS JOIN (SELECT area_code FROM partnership_area WHERE area_type = 'district') AS d
     CROSS JOIN land_measures AS m
     LEFT JOIN returned AS r ON r.area_code = d.area_code AND r.quarter_start = q.quarter_start
     LEFT JOIN counts AS c

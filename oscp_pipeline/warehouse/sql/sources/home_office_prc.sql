@@ -11,7 +11,7 @@ ORDER BY quarter_start, district_code, offence_code;
 
 CREATE TEMP TABLE obs_home_office_prc AS
 WITH quarters AS (SELECT DISTINCT quarter_start FROM home_office_prc),
-csps AS (SELECT area_code FROM dim_area WHERE area_type = 'csp'),
+csps AS (SELECT area_code FROM partnership_area WHERE area_type = 'csp'),
 grouped AS (
     SELECT g.measure, p.area_code, p.quarter_start, sum(p.number_of_offences) AS value
     FROM home_office_prc AS p

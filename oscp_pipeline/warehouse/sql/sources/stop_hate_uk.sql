@@ -21,7 +21,7 @@ WITH covered_months AS (
     WHERE source_id = 'stop_hate_uk' AND status = 'loaded'
 ),
 report_areas AS (
-    SELECT area_code FROM dim_area WHERE area_type IN ('district', 'unallocated')
+    SELECT area_code FROM partnership_area WHERE area_type IN ('district', 'unallocated')
 ),
 report_measures AS (
     SELECT * FROM (VALUES

@@ -26,7 +26,7 @@ covered AS (
     SELECT d.measure, a.area_code, d.month,
            bool_or(d.source_file IN (SELECT source_file FROM doubtful)) AS doubtful
     FROM delivered AS d
-    CROSS JOIN (SELECT area_code FROM dim_area WHERE area_type = 'district') AS a
+    CROSS JOIN (SELECT area_code FROM partnership_area WHERE area_type = 'district') AS a
     GROUP BY ALL
 ),
 figures AS (

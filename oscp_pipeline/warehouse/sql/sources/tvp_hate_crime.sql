@@ -26,7 +26,7 @@ covered AS (
     SELECT m.measure_id, a.area_code, d.month,
            bool_or(d.source_file IN (SELECT source_file FROM doubtful)) AS doubtful
     FROM delivered AS d
-    CROSS JOIN (SELECT area_code FROM dim_area WHERE area_type = 'district') AS a
+    CROSS JOIN (SELECT area_code FROM partnership_area WHERE area_type = 'district') AS a
     CROSS JOIN (SELECT measure_id FROM dim_measure WHERE source_id = 'tvp_hate_crime') AS m
     GROUP BY ALL
 ),

@@ -42,5 +42,5 @@ SELECT 'tvp_s27_directions' AS source_id, 'tvp_s27_directions.directions' AS mea
        CASE WHEN m.after_repeal THEN NULL ELSE coalesce(c.n, 0) END::DOUBLE AS value,
        CASE WHEN m.after_repeal THEN 'not_applicable' ELSE 'reported' END AS value_status
 FROM months AS m
-CROSS JOIN (SELECT area_code FROM dim_area WHERE area_type = 'district') AS d
+CROSS JOIN (SELECT area_code FROM partnership_area WHERE area_type = 'district') AS d
 LEFT JOIN counts AS c ON c.month = m.month AND c.area_code = d.area_code;
