@@ -154,8 +154,12 @@ def test_a_header_only_file_loads_nothing_and_is_held_back_where_rows_are_requir
         assert line["status"] == "quarantined"
         assert "row(s) loaded from each file" in str(line["message"])
         assert str(line["message"]).endswith("found 0")
-    else:  # e.g. no section 27 directions in a quarter: a valid, empty delivery
-        assert (line["status"], line["message"]) == ("loaded", "")
+    else:  # section 27: no directions at all while the power was in force is not credible
+        assert csv_delivery.spec.source_id == "tvp_s27_directions"
+        assert line["status"] == "rejected"
+        assert str(line["message"]).startswith(
+            "the file has a header but no directions for 2013-14 Q3"
+        )
 
 
 def test_binary_garbage_is_rejected_as_not_text(csv_delivery: Delivery) -> None:

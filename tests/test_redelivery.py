@@ -8,6 +8,7 @@ that a re-delivery which cannot be read leaves the earlier delivery loaded.
 
 from __future__ import annotations
 
+import csv
 import os
 import shutil
 from pathlib import Path
@@ -291,3 +292,50 @@ def test_two_forces_of_the_same_month_are_both_loaded(tmp_path: Path) -> None:
 )
 def test_delivery_rank_reads_the_marks_partners_use(name: str, rank: tuple[int, int, int]) -> None:
     assert delivery_rank(Path(name)) == rank
+
+
+def drop_last_row(path: Path) -> None:
+    """A correction that withdraws the file's last record (which may span lines)."""
+    with path.open(newline="", encoding="utf-8") as handle:
+        records = list(csv.reader(handle))
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        csv.writer(handle).writerows(records[:-1])
+
+
+@pytest.mark.parametrize(
+    ("source_id", "original", "correction"),
+    [
+        (
+            "stop_hate_uk",
+            "stop_hate_uk/stop_hate_uk_2013-14_Q1.csv",
+            "stop_hate_uk_2013-14_Q1_v2.csv",
+        ),
+        (
+            "tvp_s27_directions",
+            "tvp_s27_directions/tvp_s27_directions_2013-14_Q2.csv",
+            "tvp_s27_directions_2013-14_Q2 corrected.csv",
+        ),
+        (
+            "district_flytipping_returns",
+            "district_flytipping_returns/flytipping_returns_2013-14_Q2.csv",
+            "flytipping_returns_2013-14_Q2_revised.csv",
+        ),
+    ],
+)
+def test_a_correction_replaces_its_quarter_instead_of_adding_to_it(
+    tmp_path: Path, source_id: str, original: str, correction: str
+) -> None:
+    deliver(tmp_path, original)
+    alone = read_source(source_id, tmp_path)
+    corrected = deliver(tmp_path, original, correction)
+    drop_last_row(corrected)
+    read = read_source(source_id, tmp_path)
+    corrected_file = corrected.relative_to(tmp_path).as_posix()
+    assert loaded_files(read) == {corrected_file}
+    assert read.accepted.num_rows == alone.accepted.num_rows - 1
+    assert reasons(read, original) == {"superseded"}
+    assert reasons(read, corrected_file) == reasons(alone, original) - {"superseded"}
+    superseded = next(row for row in read.set_aside.to_pylist() if row["source_file"] == original)
+    assert superseded["reason"].endswith(
+        f"is loaded from {corrected_file}, a later delivery of the same quarter"
+    )

@@ -124,8 +124,8 @@ def test_a_file_failing_the_contract_is_held_back_and_the_rest_is_published(
             1,
             0,
             1,
-            "held back: expected at least 1 row(s) loaded from each file (a file period with no "
-            "Oxfordshire rows is suspect): found 0",
+            "held back: expected at least 1 row(s) loaded from each file (a file with no rows in "
+            "the scope's districts is suspect): found 0",
         )
     ]
     assert query(wh, "SELECT reason_code FROM set_aside WHERE source_file LIKE '%2014-04%'") == [

@@ -335,7 +335,7 @@ def test_whole_file_problems_reject_the_file_and_say_why(tmp_path: Path) -> None
         "stop_hate_uk_2013-14_Q3.csv": "rejected",
         "stop_hate_uk_2013-14_Q4.json": "rejected",
         "stop_hate_uk_2014-15_Q1.json": "rejected",
-        "stop_hate_uk_2014-15_Q2.csv": "loaded",  # a quarter with no reports is a valid export
+        "stop_hate_uk_2014-15_Q2.csv": "loaded",  # read; the audit holds it back
     }
     assert by_file["hate_reports_july.csv"]["message"] == (
         "the file name does not give the quarter it covers; expected stop_hate_uk_YYYY-YY_QN.csv "

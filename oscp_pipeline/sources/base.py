@@ -15,11 +15,13 @@ import hashlib
 import io
 import json
 import re
+import threading
 from collections import Counter
 from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.csv as pa_csv
 
@@ -153,8 +155,9 @@ class FileRead:
 class RawRecords:
     """A delimited file read as text: one string column per contract column, plus row numbers.
 
-    ``row_number`` counts the header as row 1, as a spreadsheet shows the file. Rows with the
-    wrong number of fields are not in ``table`` but in ``malformed``, so they can be set aside.
+    ``row_number`` counts the header as row 1, as a spreadsheet shows the file (a blank line is a
+    row too). Rows with the wrong number of fields are not in ``table`` but in ``malformed``, so
+    they can be set aside. ``warnings`` say what an analyst should check (e.g. mixed encodings).
     """
 
     table: pa.Table
@@ -162,10 +165,21 @@ class RawRecords:
     header_map: dict[str, str]
     unknown_columns: list[str]
     encoding: str
+    warnings: list[str] = field(default_factory=list)
 
 
 def sha256_of(path: Path) -> str:
-    """Content hash that identifies a delivery whatever its file name."""
+    """Content hash that identifies a delivery whatever its file name.
+
+    Each file is hashed once per process while it is unchanged (same size and modification
+    time): finding copies and logging each file both need it, and a national year is 1.3 GB.
+    """
+    status = path.stat()
+    return _sha256_of(path.resolve(), status.st_size, status.st_mtime_ns)
+
+
+@functools.lru_cache(maxsize=4096)
+def _sha256_of(path: Path, size: int, mtime_ns: int) -> str:
     digest = hashlib.sha256()
     with path.open("rb") as handle:
         for chunk in iter(lambda: handle.read(1 << 20), b""):
@@ -263,28 +277,133 @@ def relative_source_file(path: Path, raw_dir: Path) -> str:
         return path.name
 
 
-def decode_to_utf8(data: bytes) -> tuple[bytes, str]:
-    """Return UTF-8 bytes without a BOM and the encoding the file arrived in.
+# Bytes Windows-1252 leaves undefined: no character can be read from them.
+_UNDEFINED_IN_CP1252 = re.compile(rb"[\x81\x8d\x8f\x90\x9d]")
+# How many offending bytes a message lists before saying how many more there are.
+_BYTES_LISTED = 10
+MIXED_ENCODING = "utf-8+cp1252"
+
+
+@dataclass(frozen=True)
+class DecodedText:
+    """A delivered text file as UTF-8 bytes without a byte-order mark, the encoding it arrived
+    in (the load log's ``encoding``), and what an analyst should check about it."""
+
+    utf8: bytes
+    encoding: str
+    warnings: tuple[str, ...] = ()
+
+
+def decode_delivery(data: bytes, source_file: str) -> DecodedText:
+    """Read a delivered file's bytes as text, whatever encoding it arrived in.
 
     Partners send UTF-8 (with or without a byte-order mark), Windows-1252 (Excel's "CSV" on
-    Windows) or UTF-16 with a byte-order mark. A file that is not valid UTF-8 is read as
-    Windows-1252, which maps every byte.
+    Windows) or UTF-16 with a byte-order mark. A file with no UTF-8 character of two or more
+    bytes is Windows-1252, which maps almost every byte. A UTF-8 file with a few bytes that are
+    not UTF-8 (a Windows-1252 quote pasted into it) keeps its UTF-8 characters: each stray byte
+    alone is read as Windows-1252, the encoding is ``utf-8+cp1252`` and a warning says where.
+    A byte that is no character in either encoding is never guessed at: the file is rejected,
+    naming the byte and its line.
     """
-    if data.startswith(codecs.BOM_UTF8):
-        body = data[len(codecs.BOM_UTF8) :]
-        try:
-            body.decode("utf-8")
-        except UnicodeDecodeError:  # a UTF-8 mark, then Windows-1252 bytes: edited twice
-            return body.decode("cp1252", errors="replace").encode("utf-8"), "cp1252"
-        return body, "utf-8-sig"
     if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         # Excel's "Unicode Text"; a file that is not valid UTF-16 is not text at all.
-        return data.decode("utf-16", errors="replace").encode("utf-8"), "utf-16"
+        return DecodedText(data.decode("utf-16", errors="replace").encode("utf-8"), "utf-16")
+    mark = len(codecs.BOM_UTF8) if data.startswith(codecs.BOM_UTF8) else 0
+    body = data[mark:] if mark else data
     try:
-        data.decode("utf-8")
+        body.decode("utf-8")
     except UnicodeDecodeError:
-        return data.decode("cp1252", errors="replace").encode("utf-8"), "cp1252"
-    return data, "utf-8"
+        pass
+    else:
+        return DecodedText(body, "utf-8-sig" if mark else "utf-8")
+    if b"\x00" in body:
+        raise FileRejected(
+            source_file,
+            "the file is not text (it contains NUL bytes); expected a text file "
+            "(UTF-8, Windows-1252 or UTF-16)",
+        )
+    if body.decode("utf-8", errors="ignore").isascii():  # no UTF-8 character: Windows-1252
+        text, encoding, strays = body.decode("cp1252", errors="replace"), "cp1252", []
+        undefined = []
+        if "\ufffd" in text:  # only an undefined byte reads as U+FFFD
+            undefined = [match.start() for match in _UNDEFINED_IN_CP1252.finditer(body)]
+    else:
+        text, strays = _utf8_with_cp1252_bytes(body)
+        encoding = MIXED_ENCODING
+        undefined = [offset for offset in strays if _UNDEFINED_IN_CP1252.match(body, offset)]
+    if undefined:
+        raise FileRejected(
+            source_file,
+            f"{len(undefined)} byte(s) are no character in UTF-8 or Windows-1252: "
+            f"{_byte_places(data, [mark + offset for offset in undefined])}; expected a text file "
+            "in UTF-8, Windows-1252 or UTF-16 (re-save the file as UTF-8)",
+        )
+    warnings: tuple[str, ...] = ()
+    if strays:
+        warnings = (
+            f"{source_file}: {len(strays)} byte(s) are not UTF-8 in an otherwise UTF-8 file and "
+            "were each read as a Windows-1252 character: "
+            f"{_byte_places(data, [mark + offset for offset in strays])}",
+        )
+    return DecodedText(text.encode("utf-8"), encoding, warnings)
+
+
+def decode_to_utf8(data: bytes) -> tuple[bytes, str]:
+    """UTF-8 bytes without a BOM and the encoding the file arrived in (``decode_delivery``).
+
+    A file that cannot be read as text raises ``FileRejected`` naming no file: the caller, which
+    knows the file, logs the problem.
+    """
+    decoded = decode_delivery(data, "")
+    return decoded.utf8, decoded.encoding
+
+
+# The offsets of stray bytes found by the decoding error handler below, per thread (readers may
+# run in threads); the handler is called only for bytes that are not UTF-8.
+_STRAY_BYTES = threading.local()
+_STRAY_BYTE_AS_CP1252 = "oscp-stray-byte-as-cp1252"
+
+
+def _read_stray_byte_as_cp1252(error: UnicodeError) -> tuple[str, int]:
+    """Decoding error handler: one byte that is not UTF-8, read alone as Windows-1252 (an
+    undefined byte as U+FFFD, for the caller to reject) and its offset noted."""
+    if not isinstance(error, UnicodeDecodeError):
+        raise error
+    _STRAY_BYTES.offsets.append(error.start)
+    byte = error.object[error.start : error.start + 1]
+    return byte.decode("cp1252", errors="replace"), error.start + 1
+
+
+codecs.register_error(_STRAY_BYTE_AS_CP1252, _read_stray_byte_as_cp1252)
+
+
+def _utf8_with_cp1252_bytes(body: bytes) -> tuple[str, list[int]]:
+    """``body`` read as UTF-8, each byte that is not UTF-8 read alone as Windows-1252; and the
+    offsets of those bytes."""
+    _STRAY_BYTES.offsets = []
+    text = body.decode("utf-8", errors=_STRAY_BYTE_AS_CP1252)
+    strays: list[int] = _STRAY_BYTES.offsets
+    return text, strays
+
+
+def _byte_places(data: bytes, offsets: Sequence[int]) -> str:
+    """Where bytes are, as a hex viewer and a text editor show them, the first few only:
+    ``0xA3 ('£') at byte offset 1234 (line 5)``; an undefined byte has no character shown.
+    ``offsets`` are in order, so lines are counted in one pass."""
+    places = []
+    line, counted_to = 1, 0
+    for offset in offsets[:_BYTES_LISTED]:
+        line += (
+            data.count(b"\n", counted_to, offset)
+            + data.count(b"\r", counted_to, offset)
+            - data.count(b"\r\n", counted_to, offset)
+        )
+        counted_to = offset
+        byte = data[offset : offset + 1]
+        character = "" if _UNDEFINED_IN_CP1252.match(byte) else f" ({byte.decode('cp1252')!r})"
+        places.append(f"0x{byte[0]:02X}{character} at byte offset {offset} (line {line})")
+    more = len(offsets) - _BYTES_LISTED
+    return ", ".join(places) + (f" and {more} more" if more > 0 else "")
 
 
 def normalise_header(text: str) -> str:
@@ -366,22 +485,67 @@ def read_csv_header(
 
 def read_delimited(path: Path, columns: Sequence[Column], source_file: str) -> RawRecords:
     """Read a CSV file as text columns named by the contract, keeping every row accountable."""
-    utf8, encoding = decode_to_utf8(path.read_bytes())
+    decoded = decode_delivery(path.read_bytes(), source_file)
+    utf8 = decoded.utf8
     if not utf8.strip():
         raise FileRejected(source_file, "the file is empty; expected a header row and data rows")
     first_line, header_map, unknown = read_csv_header(utf8, columns, source_file)
+    column_names = [f"_c{index}" for index in range(len(first_line))]
+    table, parsed_malformed = _parse_csv(utf8, column_names, source_file)
+    # pyarrow numbers malformed rows counting the header as row 1 and skipping blank lines:
+    # position n - 2 among the data rows, which the file's own row numbers replace.
+    numbers = data_row_numbers(utf8, table.num_rows + len(parsed_malformed))
+    positions = [number - 2 for number, _ in parsed_malformed]
+    malformed = [
+        (int(numbers[position]), text)
+        for position, (_, text) in zip(positions, parsed_malformed, strict=True)
+    ]
+    renamed = {
+        name: header_map[header]
+        for name, header in zip(column_names, first_line, strict=True)
+        if header in header_map
+    }
+    arrays = [table.column(name) for name in renamed]
+    canonical = pa.table(
+        [*arrays, pa.array(np.delete(numbers, positions), pa.int64())],
+        names=[*renamed.values(), "row_number"],
+    )
+    for column in columns:
+        if column.name not in canonical.column_names:
+            canonical = canonical.append_column(
+                column.name, pa.nulls(canonical.num_rows, pa.string())
+            )
+    return RawRecords(
+        canonical, malformed, header_map, unknown, decoded.encoding, list(decoded.warnings)
+    )
+
+
+# pyarrow's default CSV block: every row must fit in one block, so a file with a longer row (a
+# long free-text field) is read again as one block (of at most 1 GB).
+_CSV_BLOCK_SIZE = 1 << 20
+_LARGEST_CSV_BLOCK_SIZE = 1 << 30
+
+
+def _parse_csv(
+    utf8: bytes, column_names: Sequence[str], source_file: str
+) -> tuple[pa.Table, list[tuple[int, str]]]:
+    """The rows of a CSV file (UTF-8, header skipped) as text, and the malformed rows skipped,
+    as (pyarrow's row number, text)."""
     malformed: list[tuple[int, str]] = []
 
     def keep_malformed(row: pa_csv.InvalidRow) -> str:
         malformed.append((row.number, row.text))
         return "skip"
 
-    column_names = [f"_c{index}" for index in range(len(first_line))]
-    try:
-        table = pa_csv.read_csv(
+    def parse(block_size: int, use_threads: bool) -> pa.Table:
+        malformed.clear()
+        return pa_csv.read_csv(
             io.BytesIO(utf8),
             read_options=pa_csv.ReadOptions(
-                column_names=column_names, skip_rows=1, use_threads=False
+                column_names=column_names,
+                skip_rows=1,
+                use_threads=use_threads,
+                block_size=block_size,
             ),
             parse_options=pa_csv.ParseOptions(
                 newlines_in_values=True, invalid_row_handler=keep_malformed
@@ -392,28 +556,105 @@ def read_delimited(path: Path, columns: Sequence[Column], source_file: str) -> R
                 quoted_strings_can_be_null=False,
             ),
         )
+
+    def parse_numbered(block_size: int) -> pa.Table:
+        # Parsing in parallel is faster, but then a malformed row's number is not known: a
+        # file with malformed rows is parsed again in one thread to number them.
+        table = parse(block_size, use_threads=True)
+        return parse(block_size, use_threads=False) if malformed else table
+
+    try:
+        return parse_numbered(_CSV_BLOCK_SIZE), malformed
+    except pa.ArrowInvalid as error:
+        if len(utf8) < _CSV_BLOCK_SIZE:
+            raise FileRejected(source_file, f"not readable as CSV: {error}") from error
+    try:
+        return parse_numbered(min(len(utf8) + 1, _LARGEST_CSV_BLOCK_SIZE)), malformed
     except pa.ArrowInvalid as error:
         raise FileRejected(source_file, f"not readable as CSV: {error}") from error
-    # pyarrow numbers malformed rows counting the header as row 1, skipping blank lines; the
-    # accepted rows take the numbers that remain, in order.
-    malformed_numbers = {number for number, _ in malformed}
-    total = table.num_rows + len(malformed)
-    numbers = [n for n in range(2, total + 2) if n not in malformed_numbers]
-    renamed = {
-        name: header_map[header]
-        for name, header in zip(column_names, first_line, strict=True)
-        if header in header_map
-    }
-    arrays = [table.column(name) for name in renamed]
-    canonical = pa.table(
-        [*arrays, pa.array(numbers, pa.int64())], names=[*renamed.values(), "row_number"]
-    )
-    for column in columns:
-        if column.name not in canonical.column_names:
-            canonical = canonical.append_column(
-                column.name, pa.nulls(canonical.num_rows, pa.string())
-            )
-    return RawRecords(canonical, malformed, header_map, unknown, encoding)
+
+
+_QUOTE, _COMMA, _LF, _CR = b'"'[0], b","[0], b"\n"[0], b"\r"[0]
+
+
+def data_row_numbers(utf8: bytes, count: int) -> np.ndarray:
+    """The row numbers of a CSV file's ``count`` data rows, as a spreadsheet shows the file:
+    header = row 1, and a blank line is a row too, though not a data row.
+
+    pyarrow skips blank lines without counting them, so after a blank line its numbers fall
+    short. Rows end where pyarrow's parser ends them (at a line break outside quoted values),
+    found with array operations in linear time. If that does not give ``count`` rows, the file
+    is one pyarrow reads differently, and its own numbers are kept.
+    """
+    counted = np.arange(2, count + 2, dtype=np.int64)
+    last = len(utf8)
+    while last and utf8[last - 1] in b"\r\n":  # blank lines after the last row move no row
+        last -= 1
+    # Most files have one line break per row (LF or CRLF throughout, no blank line, no break
+    # inside a value): then pyarrow's numbers are right, found by counting bytes.
+    breaks, returns = utf8.count(b"\n", 0, last), utf8.count(b"\r", 0, last)
+    if breaks == count and returns in (0, breaks):
+        return counted
+    text = np.frombuffer(utf8, dtype=np.uint8)
+    ends = _line_ends(text)
+    if not _blank(text, ends)[ends < last].any():
+        return counted
+    opens, closes = _quoted_spans(utf8, text)
+    if len(opens):
+        span = np.searchsorted(opens, ends, side="right") - 1
+        ends = ends[(span < 0) | (ends >= closes[np.maximum(span, 0)])]
+    unended = (ends[-1] + 1 if len(ends) else 0) < len(text)  # a last line with no break
+    rows = np.append(~_blank(text, ends), unended)
+    numbers = np.flatnonzero(rows)[1:] + 1  # row 0 is the header, numbered 1
+    return numbers if len(numbers) == count else counted
+
+
+def _line_ends(text: np.ndarray) -> np.ndarray:
+    """Offsets of the line breaks: each LF, and each CR not followed by an LF."""
+    breaks = np.flatnonzero(text <= _CR)
+    breaks = breaks[(text[breaks] == _LF) | (text[breaks] == _CR)]
+    following = text[np.minimum(breaks + 1, len(text) - 1)]
+    return breaks[(text[breaks] == _LF) | (following != _LF)]
+
+
+def _blank(text: np.ndarray, ends: np.ndarray) -> np.ndarray:
+    """Whether each line (ending at ``ends``) is empty: nothing, or a CR, before its break."""
+    starts = np.concatenate([[0], ends[:-1] + 1]).astype(np.int64)
+    lengths = ends - starts
+    return (lengths == 0) | ((lengths == 1) & (text[starts] == _CR))
+
+
+def _quoted_spans(utf8: bytes, text: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Offsets of the opening and closing quotes of the quoted values (a value still open at
+    the end of the file closes there).
+
+    A quote opens a value only at the start of a field; inside one, ``""`` is a quote and a
+    single quote closes it; any other quote is text. When every other quote opens a value (or
+    follows its pair), the quotes simply pair off; otherwise they are followed one by one.
+    """
+    quotes = np.flatnonzero(text == _QUOTE)
+    opens, closes = quotes[0::2], quotes[1::2]
+    before = text[np.maximum(opens - 1, 0)]
+    at_field_start = (opens == 0) | np.isin(before, (_COMMA, _LF, _CR, _QUOTE))
+    if not at_field_start.all():
+        opened: list[int] = []
+        closed: list[int] = []
+        inside = escaped = False
+        for position in quotes.tolist():
+            if escaped:
+                escaped = False
+            elif inside:
+                escaped = utf8[position + 1 : position + 2] == b'"'
+                if not escaped:
+                    inside = False
+                    closed.append(position)
+            elif position == 0 or utf8[position - 1] in b",\r\n":
+                inside = True
+                opened.append(position)
+        opens, closes = np.array(opened, dtype=np.int64), np.array(closed, dtype=np.int64)
+    if len(closes) < len(opens):
+        closes = np.append(closes, len(text))
+    return opens, closes
 
 
 def _delimiter_hint(first_line: Sequence[str]) -> str:
@@ -428,6 +669,29 @@ def _delimiter_hint(first_line: Sequence[str]) -> str:
     return ""
 
 
+# Reasons and load-log messages are read in tables and reports: one quoting a whole free-text
+# value (a megabyte has been seen) is cut to these lengths. A set-aside row's ``record`` keeps
+# the row whole.
+REASON_LIMIT = 1000
+MESSAGE_LIMIT = 2000
+QUOTED_VALUE_LIMIT = 200
+
+
+def shortened(text: str, limit: int) -> str:
+    """``text`` cut to ``limit`` characters, ending with how long it was; unchanged if it fits."""
+    if len(text) <= limit:
+        return text
+    note = f"\u2026 ({len(text):,} characters in all)"
+    return text[: limit - len(note)] + note
+
+
+def quoted_value(value: str) -> str:
+    """A cell value quoted in a reason: whole when short, else its start and its length."""
+    if len(value) <= QUOTED_VALUE_LIMIT:
+        return f"'{value}'"
+    return f"'{value[:QUOTED_VALUE_LIMIT]}\u2026' ({len(value):,} characters)"
+
+
 def load_log_row(
     source_id: str,
     source_file: str,
@@ -439,7 +703,8 @@ def load_log_row(
     message: str = "",
 ) -> dict[str, object]:
     """One ``load_log`` line. ``counts`` are (read, loaded, set aside), each counted on its own
-    so that the row-accounting check can catch a reader that loses rows."""
+    so that the row-accounting check can catch a reader that loses rows. A message longer than
+    ``MESSAGE_LIMIT`` characters is cut, saying how long it was."""
     rows_read, rows_loaded, rows_set_aside = counts
     return {
         "source_id": source_id,
@@ -452,7 +717,7 @@ def load_log_row(
         "rows_loaded": rows_loaded,
         "rows_set_aside": rows_set_aside,
         "status": status,
-        "message": message,
+        "message": shortened(message, MESSAGE_LIMIT),
     }
 
 
@@ -478,14 +743,16 @@ def set_aside_row(
 ) -> dict[str, object]:
     """One ``set_aside`` row (``SET_ASIDE_SCHEMA``), in the shape every source shares.
 
-    ``record`` is the row as delivered, as JSON, so a partner can find and correct it.
+    ``record`` is the row as delivered, as JSON, so a partner can find and correct it; it is
+    kept whole. A reason longer than ``REASON_LIMIT`` characters (one quoting a long free-text
+    value) is cut, saying how long it was.
     """
     return {
         "source_id": source_id,
         "source_file": source_file,
         "row_number": row_number,
         "reason_code": reason_code,
-        "reason": reason,
+        "reason": shortened(reason, REASON_LIMIT),
         "record": record,
     }
 
@@ -539,7 +806,7 @@ def listed_value(value: str, allowed: Sequence[str]) -> str | None:
 
 def not_listed(header: str, value: str, allowed: Sequence[str]) -> str:
     """Why a value is not accepted: the column, the value and every value the list allows."""
-    return f"column '{header}': '{value}' is not one of {', '.join(allowed)}"
+    return f"column '{header}': {quoted_value(value)} is not one of {', '.join(allowed)}"
 
 
 def row_accounting_failures(read: FileRead) -> list[dict[str, object]]:
@@ -657,7 +924,8 @@ def parse_date(text: str, formats: Sequence[str]) -> tuple[dt.date | None, str |
         except ValueError:
             continue
     if not readings:
-        return None, f"'{value}' is not a date in the declared format(s) {', '.join(formats)}"
+        declared = ", ".join(formats)
+        return None, f"{quoted_value(value)} is not a date in the declared format(s) {declared}"
     if len(readings) > 1:
         options = " or ".join(sorted(d.isoformat() for d in readings))
         return None, f"'{value}' is ambiguous: it could be {options}"
@@ -832,3 +1100,68 @@ def latest_deliveries(
             )
         replaced.update({source_file: latest for source_file in ordered[:-1]})
     return replaced, warnings
+
+
+# A financial year in a file name, '2012-13' or '2012_13', not part of a longer number.
+_NAMED_FINANCIAL_YEAR = re.compile(r"(?<![0-9])(?P<start>[0-9]{4})[-_](?P<end>[0-9]{2})(?![0-9])")
+
+
+@dataclass(frozen=True)
+class NamedYears:
+    """The financial years (by start year) a file's name says it covers.
+
+    ``..._2012-13_to_2014-15.csv`` covers 2012-13 to 2014-15. A name giving one year
+    (``..._2014-15.csv``) may be a release named for its latest year: it covers no later year,
+    and ``first`` is None.
+    """
+
+    first: int | None
+    last: int
+
+    def covers(self, start_year: int) -> bool:
+        return (self.first is None or self.first <= start_year) and start_year <= self.last
+
+    def describe(self) -> str:
+        """``2012-13 to 2014-15, the years the file name gives``, for a set-aside reason."""
+        last = periods.financial_year_label(self.last)
+        if self.first is None:
+            return f"{last}, the latest year the file name gives"
+        first = periods.financial_year_label(self.first)
+        return f"{first} to {last}, the years the file name gives"
+
+
+def financial_years_named(path: Path) -> NamedYears | None:
+    """The financial years ``path``'s name says the file covers; None when it names none."""
+    years = sorted(
+        {
+            int(match["start"])
+            for match in _NAMED_FINANCIAL_YEAR.finditer(path.name)
+            if (int(match["start"]) + 1) % 100 == int(match["end"])
+        }
+    )
+    if not years:
+        return None
+    return NamedYears(years[0] if len(years) > 1 else None, years[-1])
+
+
+def year_outside_file(
+    header: str, value: str, start_year: int, named: NamedYears | None, today: dt.date
+) -> tuple[str, str] | None:
+    """(reason code, reason) when a row's financial year cannot belong to its file; else None.
+
+    A year the file name does not cover is ``year_outside_file``; a year after the current
+    financial year is ``future_period``, whatever the name says. One mistyped year must not make
+    an old release look like the newest, nor load a figure for a year that has not begun.
+    """
+    if named is not None and not named.covers(start_year):
+        where = "after" if named.first is None else "outside"
+        return "year_outside_file", (
+            f"column '{header}': '{value.strip()}' is {where} {named.describe()}"
+        )
+    current = periods.financial_year_start(today)
+    if start_year > current:
+        return "future_period", (
+            f"column '{header}': '{value.strip()}' is after the current financial year "
+            f"({periods.financial_year_label(current)})"
+        )
+    return None

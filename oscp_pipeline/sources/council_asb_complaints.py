@@ -294,6 +294,7 @@ def read_all(raw_dir: Path, layouts: Sequence[CouncilLayout] = LAYOUTS) -> FileR
             )
         if records.unknown_columns:
             warnings.append(f"{source_file}: ignored unknown column(s) {records.unknown_columns}")
+        warnings.extend(records.warnings)  # stray bytes in the text, if any
         readable[source_file] = (path, (layout.council, quarter))
         contents[source_file] = (layout, records, totals)
     replaced, order_warnings = latest_deliveries(readable)

@@ -5,6 +5,9 @@ as an XLSX workbook (sheet ``LA_incidents``, banner rows above the header) and a
 pipeline keeps the five Oxfordshire districts, joined on ``ONS Code`` (names carry stray spaces in
 some years). ``:`` means "not available", which is missing, never zero. When two releases cover
 the same year, the newer release's figure is loaded and the older row is set aside as superseded.
+The newer release is the one whose file name gives the later years (``..._2012-13_to_2014-15``):
+a row for a year its file name does not give is set aside, so a mistyped year cannot make an old
+release the newest.
 """
 
 from __future__ import annotations
@@ -26,9 +29,11 @@ from oscp_pipeline.sources.base import (
     Expectation,
     FileRead,
     FileRejected,
+    NamedYears,
     RawRecords,
     SourceContract,
     SourceSpec,
+    financial_years_named,
     load_log_row,
     malformed_row,
     measure_row,
@@ -41,6 +46,7 @@ from oscp_pipeline.sources.base import (
     set_aside_row,
     sha256_of,
     source_files,
+    year_outside_file,
 )
 
 SOURCE_ID = "defra_flytipping"
@@ -158,9 +164,13 @@ def build_contract() -> SourceContract:
             "Rows are joined on ONS Code, never on LA Name.",
             "Aggregate rows (ONS Code or LA Name starting with '*') are set aside.",
             "Authorities other than the five Oxfordshire districts are set aside as outside area.",
-            "Year must be a financial year written YYYY-YY.",
+            "Year must be a financial year written YYYY-YY, within the years the file name "
+            "gives (e.g. flytipping_LA_incidents_2012-13_to_2014-15.csv) and not after the "
+            "current financial year; other rows are set aside.",
             "Counts are non-negative numbers; ':' means not available (missing, not zero).",
-            "When two releases cover the same year and district, the newer release is loaded.",
+            "When two releases cover the same year and district, the newer release is loaded: "
+            "the one whose file name gives the later last year (without years in the name, "
+            "the one with the later loaded year).",
         ),
         expectations=(
             Expectation(
@@ -240,6 +250,7 @@ def _parse_count(text: str) -> tuple[float | None, str] | None:
 def read_defra_files(paths: list[Path], raw_dir: Path) -> FileRead:
     """Read every DEFRA release together, loading each district-year from the newest release."""
     district_codes = set(districts().values())
+    today = dt.date.today()
     set_aside: list[dict[str, object]] = []
     candidates: list[tuple[int, str, _Row]] = []
     file_info: dict[str, dict[str, object]] = {}
@@ -257,14 +268,18 @@ def read_defra_files(paths: list[Path], raw_dir: Path) -> FileRead:
         info["rows_read"] = records.table.num_rows + len(records.malformed)
         if records.unknown_columns:
             warnings.append(f"{source_file}: ignored unknown column(s) {records.unknown_columns}")
+        warnings.extend(records.warnings)  # stray bytes in the text, if any
         width = len(records.header_map) + len(records.unknown_columns)
         set_aside.extend(
             malformed_row(SOURCE_ID, source_file, number, text, width)
             for number, text in records.malformed
         )
         years: list[int] = []
+        named = financial_years_named(path)
         for row in records.table.to_pylist():
-            reason = _classify_row(row, district_codes, set(records.header_map.values()))
+            reason = _classify_row(
+                row, district_codes, set(records.header_map.values()), named, today
+            )
             published = {
                 header: row.get(name, "")
                 for header, name in records.header_map.items()
@@ -295,7 +310,7 @@ def read_defra_files(paths: list[Path], raw_dir: Path) -> FileRead:
                 )
             )
         info["years"] = years
-        info["latest_year"] = max(years, default=-1)
+        info["latest_year"] = named.last if named is not None else max(years, default=-1)
 
     accepted = _newest_release_rows(candidates, file_info, set_aside)
     accepted_table = pa.Table.from_pylist(accepted, ACCEPTED_SCHEMA)
@@ -306,20 +321,28 @@ def read_defra_files(paths: list[Path], raw_dir: Path) -> FileRead:
 
 
 def _classify_row(
-    row: dict[str, str], district_codes: set[str], published: set[str]
+    row: dict[str, str],
+    district_codes: set[str],
+    published: set[str],
+    named: NamedYears | None,
+    today: dt.date,
 ) -> tuple[str, str] | dict[str, tuple[float | None, str]]:
     """Either (reason code, reason) to set the row aside, or its parsed measure values.
 
     Only the measure columns this release publishes (``published``) give values: a column a
-    release does not have is absent, not "not available".
+    release does not have is absent, not "not available". The year must be one the file name
+    gives (``named``) and not after the current financial year.
     """
     code, name, year = row["ons_code"].strip(), row["la_name"].strip(), row["year"].strip()
     if code.startswith("*") or name.startswith("*"):
         return "aggregate_row", f"aggregate row '{code}' / '{name}': totals are not loaded"
     try:
-        periods.financial_year_of_label(year)
+        start_year = periods.financial_year_of_label(year)
     except ValueError as error:
         return "invalid_year", f"column 'Year': {error}"
+    outside = year_outside_file("Year", year, start_year, named, today)
+    if outside is not None:
+        return outside
     if code not in district_codes:
         return "outside_area", f"ONS code '{code}' ({name}) is not an Oxfordshire district"
     values: dict[str, tuple[float | None, str]] = {}
@@ -344,8 +367,9 @@ def _newest_release_rows(
 ) -> list[dict[str, object]]:
     """Keep, for each district and year, the row of the newest release; set the rest aside.
 
-    The newest release is the file whose latest year is most recent (ties: the later file
-    name). A district-year repeated within one file keeps its first row.
+    The newest release is the file whose name gives the latest last year (a name without
+    years: its latest loaded year; ties: the later file name), never decided by a row set aside.
+    A district-year repeated within one file keeps its first row.
     """
 
     def release_rank(source_file: str) -> tuple[int, str]:

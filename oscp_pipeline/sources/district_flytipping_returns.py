@@ -5,7 +5,9 @@ Type,Incidents``, with DEFRA's land types. They give the partnership quarterly f
 before DEFRA's annual table; land types are named as DEFRA's measures so the two line up, and a
 warning check compares each complete year with DEFRA's annual total. A land type a council does
 not list for a quarter had no incidents; a council with no row at all for a delivered quarter did
-not make its return, so its figures are not available rather than zero.
+not make its return, so its figures are not available rather than zero. A return holds the
+quarter its file name gives: a row for another quarter is set aside, never loaded over that
+quarter's own return.
 """
 
 from __future__ import annotations
@@ -21,16 +23,20 @@ import pyarrow as pa
 from oscp_pipeline import periods
 from oscp_pipeline.reference import districts, resolve_area
 from oscp_pipeline.sources.base import (
+    DELIVERY_ORDER_RULE,
     Column,
     Expectation,
     FileRead,
     FileRejected,
+    RawRecords,
     SourceContract,
     SourceSpec,
+    latest_deliveries,
     load_log_row,
     malformed_row,
     measure_row,
     normalise_header,
+    quarter_period,
     quarters_period,
     read_delimited,
     reads_each_delivery_once,
@@ -39,6 +45,7 @@ from oscp_pipeline.sources.base import (
     set_aside_row,
     sha256_of,
     source_files,
+    year_outside_file,
 )
 
 SOURCE_ID = "district_flytipping_returns"
@@ -100,6 +107,10 @@ ACCEPTED_SCHEMA = pa.schema(
 
 _QUARTER = re.compile(r"^Q?([1-4])$", re.IGNORECASE)
 _COUNT = re.compile(r"^\d+$")
+# The quarter a return's name gives: flytipping_returns_2013-14_Q2.csv.
+_NAMED_QUARTER = re.compile(
+    r"(?<![0-9])(?P<year>[0-9]{4}-[0-9]{2})[ _-]?(?P<quarter>Q[1-4])(?![0-9])", re.IGNORECASE
+)
 
 
 def build_contract() -> SourceContract:
@@ -113,9 +124,13 @@ def build_contract() -> SourceContract:
         row_rules=(
             "Council must name one of the five Oxfordshire districts (names as in area_aliases).",
             "Financial Year is written 2013-14; Quarter is Q1 to Q4.",
+            "A row's quarter is the one the file name gives (flytipping_returns_2013-14_Q2.csv):"
+            " a row for another quarter, or after the current financial year, is set aside.",
             "Land Type is one of DEFRA's ten land types.",
             "Incidents is a whole number, zero or more.",
             "A council, quarter and land type appears once; a repeat is set aside.",
+            "When two readable returns are named for the same quarter, the later delivery is "
+            "loaded and the other's rows are set aside as superseded. " + DELIVERY_ORDER_RULE,
             "A district's four quarters of a year are compared with DEFRA's annual total "
             f"(tolerance: {DEFRA_ANNUAL_TOLERANCE.describe()}); a difference warns.",
         ),
@@ -148,6 +163,36 @@ def discover_files(raw_dir: Path) -> list[Path]:
     return source_files(raw_dir, SOURCE_ID, (".csv",))
 
 
+def file_quarter(path: Path) -> dt.date | None:
+    """First day of the financial quarter a return's name gives; None when it gives none."""
+    match = _NAMED_QUARTER.search(path.name)
+    if match is None:
+        return None
+    try:
+        return periods.quarter_start_of_label(f"{match['year']} {match['quarter'].upper()}")
+    except ValueError:  # '2013-15': not a financial year
+        return None
+
+
+def _outside_file(
+    quarter: dt.date, row: dict[str, str], path: Path, today: dt.date
+) -> tuple[str, str] | None:
+    """(reason code, reason) when a row's quarter cannot be in the return ``path``; else None.
+
+    A return named for a quarter holds that quarter only: a row for another quarter would
+    replace that quarter's own figure. Whatever the name, no quarter is after the current
+    financial year.
+    """
+    named = file_quarter(path)
+    if named is not None and quarter != named:
+        return "quarter_outside_file", (
+            f"columns 'Financial Year' and 'Quarter': {periods.fy_quarter_label(quarter)} is "
+            f"outside {periods.fy_quarter_label(named)}, the quarter the file name gives"
+        )
+    start_year = periods.financial_year_start(quarter)
+    return year_outside_file("Financial Year", row["financial_year"] or "", start_year, None, today)
+
+
 def _quarter_start(year_text: str, quarter_text: str) -> tuple[dt.date | None, str]:
     """(first day of the quarter, error) from the row's financial year and quarter."""
     try:
@@ -161,11 +206,16 @@ def _quarter_start(year_text: str, quarter_text: str) -> tuple[dt.date | None, s
     return periods.quarter_start_of_label(label), ""
 
 
-def _classify(row: dict[str, str], district_codes: set[str]) -> dict[str, object] | tuple[str, str]:
+def _classify(
+    row: dict[str, str], district_codes: set[str], path: Path, today: dt.date
+) -> dict[str, object] | tuple[str, str]:
     """The row's canonical values, or (reason code, reason) to set it aside."""
     quarter, error = _quarter_start(row["financial_year"] or "", row["quarter"] or "")
     if quarter is None:
         return "invalid_period", error
+    outside = _outside_file(quarter, row, path, today)
+    if outside is not None:
+        return outside
     council = (row["council"] or "").strip()
     area_code = resolve_area(council)
     if area_code not in district_codes:
@@ -203,23 +253,37 @@ def read_all(raw_dir: Path) -> FileRead:
 
 @reads_each_delivery_once(SOURCE_ID)
 def read_returns(paths: list[Path], raw_dir: Path) -> FileRead:
-    """Read quarterly returns; each council, quarter and land type is loaded once."""
+    """Read quarterly returns; each council, quarter and land type is loaded once.
+
+    Returns are read first; of two readable returns named for the same quarter, the later
+    delivery is loaded and the earlier's rows are set aside as superseded.
+    """
     district_codes = set(districts().values())
+    today = dt.date.today()
     accepted: list[dict[str, object]] = []
     set_aside: list[dict[str, object]] = []
     loaded_at: dict[tuple[object, ...], tuple[str, int]] = {}
     lines: list[dict[str, object]] = []
     warnings: list[str] = []
+    contents: dict[str, tuple[Path, RawRecords]] = {}
+    named: dict[str, tuple[Path, dt.date]] = {}
     for path in paths:
         source_file = relative_source_file(path, raw_dir)
-        sha256 = sha256_of(path)
         try:
-            records = read_delimited(path, COLUMNS, source_file)
+            contents[source_file] = (path, read_delimited(path, COLUMNS, source_file))
         except FileRejected as rejected:
-            lines.append(rejected_log_row(SOURCE_ID, source_file, sha256, rejected.problem))
+            lines.append(
+                rejected_log_row(SOURCE_ID, source_file, sha256_of(path), rejected.problem)
+            )
             continue
+        quarter = file_quarter(path)
+        if quarter is not None:
+            named[source_file] = (path, quarter)
+    replaced, order_warnings = latest_deliveries(named)
+    for source_file, (path, records) in contents.items():
         if records.unknown_columns:
             warnings.append(f"{source_file}: ignored unknown column(s) {records.unknown_columns}")
+        warnings.extend(records.warnings)  # stray bytes in the text, if any
         loaded = aside = 0
         quarters: list[dt.date] = []
         for number, text in records.malformed:
@@ -229,7 +293,14 @@ def read_returns(paths: list[Path], raw_dir: Path) -> FileRead:
         for row in records.table.to_pylist():
             number = int(row["row_number"])
             record = json.dumps({c.header: row[c.name] for c in COLUMNS}, ensure_ascii=False)
-            outcome = _classify(row, district_codes)
+            if source_file in replaced:
+                outcome: dict[str, object] | tuple[str, str] = (
+                    "superseded",
+                    f"{periods.fy_quarter_label(named[source_file][1])} is loaded from "
+                    f"{replaced[source_file]}, a later delivery of the same quarter",
+                )
+            else:
+                outcome = _classify(row, district_codes, path, today)
             if isinstance(outcome, dict):
                 key = (outcome["area_code"], outcome["quarter_start"], outcome["land_type"])
                 first = loaded_at.setdefault(key, (source_file, number))
@@ -249,17 +320,24 @@ def read_returns(paths: list[Path], raw_dir: Path) -> FileRead:
             set_aside.append(set_aside_row(SOURCE_ID, source_file, number, *outcome, record))
             aside += 1
         rows_read = records.table.num_rows + len(records.malformed)
+        period = (
+            quarter_period(named[source_file][1])
+            if source_file in named
+            else quarters_period(quarters)
+        )
         lines.append(
             load_log_row(
                 SOURCE_ID,
                 source_file,
-                sha256,
+                sha256_of(path),
                 records.encoding,
-                quarters_period(quarters),
+                period,
                 (rows_read, loaded, aside),
             )
         )
-    return FileRead.from_rows(ACCEPTED_SCHEMA, accepted, set_aside, lines, warnings)
+    return FileRead.from_rows(
+        ACCEPTED_SCHEMA, accepted, set_aside, lines, warnings + order_warnings
+    )
 
 
 def measures() -> list[dict[str, str | None]]:

@@ -5,7 +5,9 @@ not separate: distraction burglary (28C, 28D), burglary in a dwelling, vehicle o
 order offences, violence with injury. The ONS lists South Oxfordshire and Vale of White Horse as
 separate CSPs; the partnership reports them as one, South and Vale, so each row is assigned to
 the OSCP CSP of its district and the two are added together. Counts can be negative
-(adjustments to earlier quarters): they are loaded as published and flagged.
+(adjustments to earlier quarters): they are loaded as published and flagged. A release's file
+name gives the years it covers (``prc-csp-open-data-table-2011-12-to-2014-15.csv``): a row for
+another year is set aside, and the newer of two releases is the one whose name gives later years.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from oscp_pipeline.sources.base import (
     FileRejected,
     SourceContract,
     SourceSpec,
+    financial_years_named,
     load_log_row,
     malformed_row,
     measure_row,
@@ -40,6 +43,7 @@ from oscp_pipeline.sources.base import (
     set_aside_row,
     sha256_of,
     source_files,
+    year_outside_file,
 )
 
 SOURCE_ID = "home_office_prc"
@@ -97,11 +101,15 @@ def build_contract() -> SourceContract:
         columns=COLUMNS,
         row_rules=(
             "Financial Year is written 2013/14 or 2013-14; Financial Quarter is 1 to 4.",
+            "Financial Year lies within the years the file name gives (e.g. "
+            "prc-csp-open-data-table-2011-12-to-2014-15.csv) and not after the current "
+            "financial year; other rows are set aside.",
             "CSPs outside Oxfordshire are set aside as outside area.",
             "South Oxfordshire and Vale of White Horse are added together as South and Vale.",
             "Number of Offences is a whole number; negative adjustments are kept and flagged.",
             "A CSP, quarter and offence code appears once; when two releases cover it, the "
-            "newer release is loaded.",
+            "newer release is loaded: the one whose file name gives the later last year "
+            "(without years in the name, the one with the later loaded quarter).",
         ),
         expectations=(
             Expectation(
@@ -158,13 +166,15 @@ def read_all(raw_dir: Path) -> FileRead:
 def read_releases(paths: list[Path], raw_dir: Path) -> FileRead:
     """Read releases; each district, quarter and offence code comes from the newest one."""
     areas = {r["area_code"]: r for r in load_reference_table("areas").to_pylist()}
+    today = dt.date.today()
     set_aside: list[dict] = []
     candidates: list[tuple[tuple[dt.date, str], dict]] = []
     file_info: dict[str, dict] = {}
     warnings: list[str] = []
     for path in paths:
         source_file = relative_source_file(path, raw_dir)
-        info: dict = {"sha256": sha256_of(path), "encoding": "", "quarters": []}
+        named = financial_years_named(path)
+        info: dict = {"sha256": sha256_of(path), "encoding": "", "quarters": [], "named": named}
         file_info[source_file] = info
         try:
             records = read_delimited(path, COLUMNS, source_file)
@@ -175,12 +185,23 @@ def read_releases(paths: list[Path], raw_dir: Path) -> FileRead:
         info["rows_read"] = records.table.num_rows + len(records.malformed)
         if records.unknown_columns:
             warnings.append(f"{source_file}: ignored unknown column(s) {records.unknown_columns}")
+        warnings.extend(records.warnings)  # stray bytes in the text, if any
         for number, text in records.malformed:
             set_aside.append(malformed_row(SOURCE_ID, source_file, number, text, len(COLUMNS)))
         for row in records.table.to_pylist():
             quarter, error = _quarter_start(row["financial_year"], row["financial_quarter"])
             if quarter is None:
                 set_aside.append(_set_aside(source_file, row, "invalid_period", error))
+                continue
+            outside = year_outside_file(
+                "Financial Year",
+                row["financial_year"],
+                periods.financial_year_start(quarter),
+                named,
+                today,
+            )
+            if outside is not None:
+                set_aside.append(_set_aside(source_file, row, *outside))
                 continue
             district = resolve_area(row["csp_name"])
             if district is None or areas[district]["area_type"] != "district":
@@ -244,10 +265,19 @@ def _newest_release(
     file_info: dict[str, dict],
     set_aside: list[dict],
 ) -> list[dict]:
-    """Keep one row per district, quarter and offence code: the newest release's first row."""
+    """Keep one row per district, quarter and offence code: the newest release's first row.
+
+    The newest release is the file whose name gives the latest year (a name without years: its
+    latest loaded quarter; ties: the later file name), never decided by a row set aside.
+    """
 
     def rank(source_file: str) -> tuple[dt.date, str]:
-        return (max(file_info[source_file]["quarters"]), source_file)
+        info = file_info[source_file]
+        named = info["named"]
+        if named is None:
+            return (max(info["quarters"]), source_file)
+        last_quarter = f"{periods.financial_year_label(named.last)} Q4"
+        return (periods.quarter_start_of_label(last_quarter), source_file)
 
     chosen: dict[tuple, dict] = {}
     ordered = sorted(

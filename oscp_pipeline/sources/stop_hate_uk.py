@@ -4,7 +4,9 @@ Stop Hate UK runs the Oxfordshire third-party reporting line from October 2012 a
 quarterly export of the reports it received, as CSV or as JSON (a list of report objects, or an
 object holding them in ``records``): ``stop_hate_uk_2013-14_Q2.csv`` covers July to September
 2013. A report names one or more hate motivations, the district where it happened, or
-``Oxfordshire`` when the caller did not say (counted as district not known).
+``Oxfordshire`` when the caller did not say (counted as district not known). An export with no
+reports (a header only, or an empty list) looks exactly like a failed export, so it is held back
+and its quarter shows as not available, never as 0 reports.
 
 The export also carries the caller's name, phone number, e-mail address and a free-text
 narrative. The partnership has no lawful need for them: the contract marks them personal and
@@ -23,19 +25,24 @@ from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.csv as pa_csv
 
 from oscp_pipeline import periods
 from oscp_pipeline.reference import districts, load_reference_table, resolve_area
 from oscp_pipeline.sources.base import (
+    DELIVERY_ORDER_RULE,
     Column,
     Expectation,
     FileRead,
     FileRejected,
     SourceContract,
     SourceSpec,
+    data_row_numbers,
+    decode_delivery,
     decode_to_utf8,
+    latest_deliveries,
     listed_value,
     load_log_row,
     match_header,
@@ -55,8 +62,10 @@ from oscp_pipeline.sources.base import (
 )
 
 SOURCE_ID = "stop_hate_uk"
+# The quarter, then optionally a mark of a later delivery ('_v2', ' corrected').
 FILE_NAME = re.compile(
-    r"^stop_hate_uk_(?P<year>\d{4}-\d{2})_(?P<quarter>Q[1-4])\.(?:csv|json)$", re.IGNORECASE
+    r"^stop_hate_uk_(?P<year>\d{4}-\d{2})_(?P<quarter>Q[1-4])(?:[_ -][^.]*)?\.(?:csv|json)$",
+    re.IGNORECASE,
 )
 UNALLOCATED = "OSCP-UNALLOCATED"
 REFERENCE_PATTERN = re.compile(r"^SHUK-\d{4}-\d{6}$")
@@ -160,7 +169,11 @@ def build_contract() -> SourceContract:
         row_rules=(
             "Caller Name, Caller Phone, Caller Email and Narrative are personal data: they are "
             "dropped as the file is read and never loaded, logged or kept in set-aside rows.",
-            "The file name gives the financial quarter the export covers.",
+            "The file name gives the financial quarter the export covers. When two readable "
+            "exports cover the same quarter, the later delivery is loaded and the other's rows "
+            "are set aside as superseded. " + DELIVERY_ORDER_RULE,
+            "An export with no reports (a header only, or an empty list) is held back and the "
+            "quarter shows as not available, never 0: it cannot be told from a failed export.",
             "A JSON export is a list of report objects keyed by the column headers, or an "
             "object holding that list under 'records'.",
             "Date Received is DD/MM/YYYY in CSV and YYYY-MM-DD in JSON, within that quarter.",
@@ -171,6 +184,12 @@ def build_contract() -> SourceContract:
             "A malformed CSV row is set aside without its text.",
         ),
         expectations=(
+            Expectation(
+                "row_count_between",
+                "an export with no loadable reports is suspect, so its quarter shows as not "
+                "available, not 0",
+                params={"min_value": 1},
+            ),
             Expectation("not_null", "every report has a reference", "reference"),
             Expectation("not_null", "every report has a date received", "date_received"),
             Expectation(
@@ -234,11 +253,13 @@ class _Delivery:
     malformed: list[tuple[int, str]]
     encoding: str
     unknown_columns: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
 
 
 def _read_csv(path: Path, source_file: str) -> _Delivery:
     """Parse only the non-personal columns; a malformed row keeps its number, never its text."""
-    utf8, encoding = decode_to_utf8(path.read_bytes())
+    decoded = decode_delivery(path.read_bytes(), source_file)
+    utf8 = decoded.utf8
     if not utf8.strip():
         raise FileRejected(source_file, "the file is empty; expected a header row")
     header, header_map, unknown = read_csv_header(utf8, COLUMNS, source_file)
@@ -259,7 +280,13 @@ def _read_csv(path: Path, source_file: str) -> _Delivery:
     try:
         table = pa_csv.read_csv(
             io.BytesIO(utf8),
-            read_options=pa_csv.ReadOptions(column_names=names, skip_rows=1, use_threads=False),
+            read_options=pa_csv.ReadOptions(
+                column_names=names,
+                skip_rows=1,
+                use_threads=False,
+                # every row must fit in one block: a long narrative must not reject the file
+                block_size=max(1 << 20, min(len(utf8) + 1, 1 << 30)),
+            ),
             parse_options=pa_csv.ParseOptions(
                 newlines_in_values=True, invalid_row_handler=set_aside_malformed
             ),
@@ -273,9 +300,14 @@ def _read_csv(path: Path, source_file: str) -> _Delivery:
     except pa.ArrowInvalid as error:
         # The parser's message can quote the offending text, which may be personal data.
         raise FileRejected(source_file, "not readable as CSV (parser detail withheld)") from error
-    # Rows are numbered as read_delimited numbers them: header = row 1, blank lines skipped.
-    skipped = {number for number, _ in malformed}
-    numbers = [n for n in range(2, table.num_rows + len(malformed) + 2) if n not in skipped]
+    # Rows are numbered as read_delimited numbers them: header = row 1, a blank line is a row.
+    numbers = data_row_numbers(utf8, table.num_rows + len(malformed))
+    positions = [number - 2 for number, _ in malformed]
+    malformed = [
+        (int(numbers[position]), reason)
+        for position, (_, reason) in zip(positions, malformed, strict=True)
+    ]
+    numbers = np.delete(numbers, positions).tolist()
     columns = {loaded[name]: table.column(name).to_pylist() for name in loaded}
     rows = [
         (number, {name: values[index] for name, values in columns.items()})
@@ -284,7 +316,7 @@ def _read_csv(path: Path, source_file: str) -> _Delivery:
     # An unknown header is named by its position, never its text: when a line break is lost,
     # the header line carries the first record's cells.
     positions = [f"column {index + 1}" for index, title in enumerate(header) if title in unknown]
-    return _Delivery(rows, malformed, encoding, positions)
+    return _Delivery(rows, malformed, decoded.encoding, positions, list(decoded.warnings))
 
 
 def _without_personal_keys(pairs: list[tuple[str, object]]) -> dict[str, object]:
@@ -416,34 +448,50 @@ def _county_codes() -> frozenset[str]:
 
 @reads_each_delivery_once(SOURCE_ID)
 def read_exports(paths: list[Path], raw_dir: Path) -> FileRead:
-    """Read every export together, so a Reference repeated in a later export is counted once."""
+    """Read every export together, so a Reference repeated in a later export is counted once.
+
+    Exports are read first; of two readable exports of one quarter (a re-export named
+    ``_v2`` or ``corrected``), the later is loaded and the earlier's rows are set aside as
+    superseded.
+    """
     set_aside: list[dict[str, object]] = []
     accepted: list[dict[str, object]] = []
     first_seen: dict[str, tuple[str, int]] = {}
     log_lines: list[dict[str, object]] = []
     warnings: list[str] = []
+    readable: dict[str, tuple[Path, dt.date]] = {}
+    deliveries: dict[str, _Delivery] = {}
     for path in sorted(paths, key=lambda p: (file_quarter(p) or dt.date.min, p.name)):
         source_file = relative_source_file(path, raw_dir)
-        digest = sha256_of(path)
         quarter = file_quarter(path)
         if quarter is None:
             problem = (
                 "the file name does not give the quarter it covers; expected "
                 "stop_hate_uk_YYYY-YY_QN.csv or .json (e.g. stop_hate_uk_2013-14_Q2.csv)"
             )
-            log_lines.append(rejected_log_row(SOURCE_ID, source_file, digest, problem))
+            log_lines.append(rejected_log_row(SOURCE_ID, source_file, sha256_of(path), problem))
             continue
-        period = quarter_period(quarter)
-        suffix = path.suffix.lower()
         try:
-            delivery = (_read_json if suffix == ".json" else _read_csv)(path, source_file)
+            reader = _read_json if path.suffix.lower() == ".json" else _read_csv
+            deliveries[source_file] = reader(path, source_file)
         except FileRejected as rejected:
             log_lines.append(
-                rejected_log_row(SOURCE_ID, source_file, digest, rejected.problem, period)
+                rejected_log_row(
+                    SOURCE_ID,
+                    source_file,
+                    sha256_of(path),
+                    rejected.problem,
+                    quarter_period(quarter),
+                )
             )
             continue
+        readable[source_file] = (path, quarter)
+    replaced, order_warnings = latest_deliveries(readable)
+    for source_file, (path, quarter) in readable.items():
+        delivery = deliveries[source_file]
         if delivery.unknown_columns:
             warnings.append(f"{source_file}: ignored unknown column(s) {delivery.unknown_columns}")
+        warnings.extend(delivery.warnings)  # stray bytes in the text, if any
         file_aside = [
             (
                 number,
@@ -459,7 +507,14 @@ def read_exports(paths: list[Path], raw_dir: Path) -> FileRead:
                 {header: values.get(name, "") for name, header in PUBLISHED_HEADERS.items()},
                 ensure_ascii=False,
             )
-            outcome = _classify(values, DATE_FORMATS[suffix], quarter)
+            if source_file in replaced:
+                outcome: dict[str, object] | tuple[str, str] = (
+                    "superseded",
+                    f"{periods.fy_quarter_label(quarter)} is loaded from "
+                    f"{replaced[source_file]}, a later delivery of the same quarter",
+                )
+            else:
+                outcome = _classify(values, DATE_FORMATS[path.suffix.lower()], quarter)
             if isinstance(outcome, tuple):
                 file_aside.append(
                     (number, set_aside_row(SOURCE_ID, source_file, number, *outcome, record))
@@ -490,9 +545,18 @@ def read_exports(paths: list[Path], raw_dir: Path) -> FileRead:
             len(file_aside),
         )
         log_lines.append(
-            load_log_row(SOURCE_ID, source_file, digest, delivery.encoding, period, counts)
+            load_log_row(
+                SOURCE_ID,
+                source_file,
+                sha256_of(path),
+                delivery.encoding,
+                quarter_period(quarter),
+                counts,
+            )
         )
-    return FileRead.from_rows(ACCEPTED_SCHEMA, accepted, set_aside, log_lines, warnings)
+    return FileRead.from_rows(
+        ACCEPTED_SCHEMA, accepted, set_aside, log_lines, warnings + order_warnings
+    )
 
 
 def read_all(raw_dir: Path) -> FileRead:

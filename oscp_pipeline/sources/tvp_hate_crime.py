@@ -449,6 +449,7 @@ def read_extracts(paths: list[Path], raw_dir: Path) -> FileRead:
             continue
         if records.unknown_columns:
             warnings.append(f"{source_file}: ignored unknown column(s) {records.unknown_columns}")
+        warnings.extend(records.warnings)  # stray bytes in the text, if any
         readable[source_file] = (path, quarter)
         records_of[source_file] = records
     replaced, order_warnings = latest_deliveries(readable)

@@ -7,7 +7,9 @@ economy. The Anti-social Behaviour, Crime and Policing Act 2014 repealed the pow
 2014 (replaced by the dispersal power), so a direction dated after that day cannot exist and is
 set aside, and the months after it are "not applicable" in ``observations``, never zero. The
 force still sends a file for each quarter: after the repeal it may hold only a header, which is
-a valid delivery with no directions.
+a valid delivery with no directions. Before the repeal the power was used every quarter, so a
+file with only a header is a failed extract: it is rejected and the quarter shows as not
+available, never as 0 directions.
 """
 
 from __future__ import annotations
@@ -24,12 +26,15 @@ import pyarrow as pa
 from oscp_pipeline import periods
 from oscp_pipeline.reference import districts, load_reference_table, resolve_area
 from oscp_pipeline.sources.base import (
+    DELIVERY_ORDER_RULE,
     Column,
     Expectation,
     FileRead,
     FileRejected,
+    RawRecords,
     SourceContract,
     SourceSpec,
+    latest_deliveries,
     listed_value,
     load_log_row,
     measure_row,
@@ -48,8 +53,10 @@ from oscp_pipeline.sources.base import (
 
 SOURCE_ID = "tvp_s27_directions"
 MEASURE_ID = f"{SOURCE_ID}.directions"
+# The quarter, then optionally a mark of a later delivery ('_v2', ' corrected').
 FILE_NAME = re.compile(
-    r"^tvp_s27_directions_(?P<year>\d{4}-\d{2})_(?P<quarter>Q[1-4])\.csv$", re.IGNORECASE
+    r"^tvp_s27_directions_(?P<year>\d{4}-\d{2})_(?P<quarter>Q[1-4])(?:[_ -][^.]*)?\.csv$",
+    re.IGNORECASE,
 )
 DATE_FORMATS = ("%d/%m/%Y",)
 AGE_BANDS = ("Under 18", "18-24", "25-34", "35-44", "45+", "Unknown")
@@ -94,7 +101,11 @@ def build_contract() -> SourceContract:
         columns=COLUMNS,
         row_rules=(
             "The file name gives the financial quarter the file covers; a file with only a "
-            "header is a valid delivery with no directions.",
+            "header is a valid delivery with no directions for a quarter after the repeal. For "
+            "a quarter when the power was in force it is rejected: the quarter shows as not "
+            "available, never 0.",
+            "When two readable files cover the same quarter, the later delivery is loaded and "
+            "the other's rows are set aside as superseded. " + DELIVERY_ORDER_RULE,
             "Date Issued is DD/MM/YYYY and falls within the file's quarter.",
             f"A direction dated after {last_day:%d %B %Y} is set aside: the power was repealed.",
             "District is one of the five Oxfordshire districts (spellings in area_aliases.csv).",
@@ -175,13 +186,30 @@ def _classify(row: dict[str, str], quarter: dt.date) -> tuple[str, str] | dict[s
     }
 
 
+def _no_directions_while_in_force(quarter: dt.date) -> str:
+    """Why a file with only a header is held back for a quarter when the power was in force."""
+    last_day = first_day_after_repeal() - dt.timedelta(days=1)
+    return (
+        f"the file has a header but no directions for {periods.fy_quarter_label(quarter)}, "
+        f"when the power was in force (until {last_day:%d %B %Y}): held back, so the quarter "
+        "shows as not available rather than 0; only a quarter after the repeal is delivered "
+        "with a header alone"
+    )
+
+
 @reads_each_delivery_once(SOURCE_ID)
 def read_direction_files(paths: list[Path], raw_dir: Path) -> FileRead:
-    """Read every quarterly file; each row is loaded or set aside with its reason."""
+    """Read every quarterly file; each row is loaded or set aside with its reason.
+
+    Files are read first; of two readable files of one quarter, the later delivery is loaded
+    and the earlier's rows are set aside as superseded, never added on top.
+    """
     accepted: list[dict[str, object]] = []
     set_aside: list[dict[str, object]] = []
     log_lines: list[dict[str, object]] = []
     warnings: list[str] = []
+    readable: dict[str, tuple[Path, dt.date]] = {}
+    contents: dict[str, RawRecords] = {}
     for path in paths:
         source_file = relative_source_file(path, raw_dir)
         digest = sha256_of(path)
@@ -201,8 +229,20 @@ def read_direction_files(paths: list[Path], raw_dir: Path) -> FileRead:
                 rejected_log_row(SOURCE_ID, source_file, digest, rejected.problem, period)
             )
             continue
+        if records.table.num_rows + len(records.malformed) == 0 and (
+            quarter < first_day_after_repeal()
+        ):
+            problem = _no_directions_while_in_force(quarter)
+            log_lines.append(rejected_log_row(SOURCE_ID, source_file, digest, problem, period))
+            continue
+        readable[source_file] = (path, quarter)
+        contents[source_file] = records
+    replaced, order_warnings = latest_deliveries(readable)
+    for source_file, (path, quarter) in readable.items():
+        records = contents[source_file]
         if records.unknown_columns:
             warnings.append(f"{source_file}: ignored unknown column(s) {records.unknown_columns}")
+        warnings.extend(records.warnings)  # stray bytes in the text, if any
         file_aside = [
             (
                 number,
@@ -221,7 +261,14 @@ def read_direction_files(paths: list[Path], raw_dir: Path) -> FileRead:
         loaded = 0
         for row in records.table.to_pylist():
             number = int(row["row_number"])
-            outcome = _classify(row, quarter)
+            if source_file in replaced:
+                outcome: dict[str, object] | tuple[str, str] = (
+                    "superseded",
+                    f"{periods.fy_quarter_label(quarter)} is loaded from "
+                    f"{replaced[source_file]}, a later delivery of the same quarter",
+                )
+            else:
+                outcome = _classify(row, quarter)
             if isinstance(outcome, tuple):
                 record = json.dumps(
                     {header: row[name] for name, header in PUBLISHED_HEADERS.items()},
@@ -236,9 +283,18 @@ def read_direction_files(paths: list[Path], raw_dir: Path) -> FileRead:
         set_aside.extend(row for _, row in sorted(file_aside, key=lambda pair: pair[0]))
         counts = (records.table.num_rows + len(records.malformed), loaded, len(file_aside))
         log_lines.append(
-            load_log_row(SOURCE_ID, source_file, digest, records.encoding, period, counts)
+            load_log_row(
+                SOURCE_ID,
+                source_file,
+                sha256_of(path),
+                records.encoding,
+                quarter_period(quarter),
+                counts,
+            )
         )
-    return FileRead.from_rows(ACCEPTED_SCHEMA, accepted, set_aside, log_lines, warnings)
+    return FileRead.from_rows(
+        ACCEPTED_SCHEMA, accepted, set_aside, log_lines, warnings + order_warnings
+    )
 
 
 def read_all(raw_dir: Path) -> FileRead:
