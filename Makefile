@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 export DAGSTER_HOME := $(CURDIR)/.dagster_home
 
-.PHONY: run test lint format dev sample spec setup browser clean
+.PHONY: run test lint format dev sample spec setup browser clean bench
 
 setup: $(INSTALLED)
 
@@ -52,6 +52,14 @@ spec: $(INSTALLED)
 
 sample: $(INSTALLED)
 	$(BIN)/python -m oscp_pipeline.synthetic --out data/raw
+
+# National ingestion against the floor, and the bundled sample's refresh (docs/performance.md).
+# BENCH_DATA=DIR measures an archive laid out as DIR/YYYY-MM/YYYY-MM-<force>-street.csv instead
+# of the generated national data (cached in bench/data/); figures go to bench/results/.
+BENCH_MONTHS ?= 3,6,12
+BENCH_DATA ?=
+bench: $(INSTALLED)
+	$(BIN)/python -m oscp_pipeline.bench --months $(BENCH_MONTHS) $(if $(BENCH_DATA),--data "$(BENCH_DATA)")
 
 clean:
 	rm -rf data/warehouse/staging data/warehouse/quarantine data/warehouse/.build data/warehouse/oscp.duckdb

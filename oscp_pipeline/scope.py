@@ -60,9 +60,15 @@ class Scope:
         return "the districts of England and Wales in the area lookup"
 
     def districts(self) -> dict[str, str]:
-        """District name -> GSS code: the districts street-level rows may be assigned to."""
+        """District name -> GSS code: the districts street-level rows may be assigned to.
+
+        ONS writes four names with a suffix ('Bristol, City of', 'Herefordshire, County of')
+        that LSOA names leave out ('Bristol 001A'): the name before the comma is taken too.
+        """
         rows = self.areas.filter(pc.equal(self.areas["area_type"], "district"))
-        return dict(zip(rows["area_name"].to_pylist(), rows["area_code"].to_pylist(), strict=True))
+        names = dict(zip(rows["area_name"].to_pylist(), rows["area_code"].to_pylist(), strict=True))
+        short = {name.split(",")[0].strip(): code for name, code in names.items() if "," in name}
+        return {**short, **names}
 
 
 def configured_scope_name() -> str:

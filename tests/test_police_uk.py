@@ -195,3 +195,15 @@ def test_a_row_with_the_wrong_number_of_fields_is_set_aside_with_its_row_number(
 @pytest.mark.parametrize("name", ["2014-01-thames-valley-street.csv"])
 def test_file_month_comes_from_the_file_name(name: str) -> None:
     assert police_uk.file_month(Path(name)) == dt.date(2014, 1, 1)
+
+
+def test_a_reason_quoting_a_huge_value_is_cut_and_says_how_long_it_was(tmp_path: Path) -> None:
+    write_street_file(tmp_path, "2014-01", [street_row(crime_type="Burglary" * 1000)])
+    (aside,) = _read(tmp_path).set_aside.to_pylist()
+    assert aside["reason_code"] == "unknown_crime_type"
+    assert len(aside["reason"]) == 1000
+    assert aside["reason"].startswith("Crime type 'BurglaryBurglary")
+    whole = (
+        f"Crime type '{'Burglary' * 1000}' is not a data.police.uk category (see dim_crime_type)"
+    )
+    assert aside["reason"].endswith(f"\u2026 ({len(whole):,} characters in all)")

@@ -35,6 +35,7 @@ def street_rows() -> list[list[str]]:
         street_row(lsoa_name="Aylesbury Vale 012C"),
         street_row(crime_id="c" * 64, lsoa_name="Cardiff 032F", crime_type="Burglary"),
         street_row(lsoa_name="Atlantis 001A"),
+        street_row(lsoa_name="Bristol 012C"),  # ONS: 'Bristol, City of'
         street_row(lsoa_name="", lon="", lat="", location="No Location"),
     ]
 
@@ -58,7 +59,8 @@ def test_the_default_scope_keeps_oxfordshire_rows_and_sets_aside_the_rest(tmp_pa
         3: "LSOA 'Aylesbury Vale 012C' is in Aylesbury Vale, outside the Oxfordshire districts",
         4: "LSOA 'Cardiff 032F' is in Cardiff, outside the Oxfordshire districts",
         5: "LSOA 'Atlantis 001A' is in Atlantis, outside the Oxfordshire districts",
-        6: "No Location: the LSOA name is blank, so the row cannot be assigned to a district",
+        6: "LSOA 'Bristol 012C' is in Bristol, outside the Oxfordshire districts",
+        7: "No Location: the LSOA name is blank, so the row cannot be assigned to a district",
     }
 
 
@@ -67,11 +69,11 @@ def test_the_national_scope_assigns_rows_in_every_district_of_england_and_wales(
 ) -> None:
     write_street_file(tmp_path, "2014-01", street_rows())
     loaded, reasons = read(tmp_path)
-    assert loaded == {"E07000177": 1, "E07000004": 1, "W06000015": 1}
+    assert loaded == {"E07000177": 1, "E07000004": 1, "W06000015": 1, "E06000023": 1}
     assert reasons == {
         5: "LSOA 'Atlantis 001A' is in Atlantis, outside the districts of England and Wales "
         "in the area lookup",
-        6: "No Location: the LSOA name is blank, so the row cannot be assigned to a district",
+        7: "No Location: the LSOA name is blank, so the row cannot be assigned to a district",
     }
 
 

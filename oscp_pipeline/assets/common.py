@@ -33,12 +33,3 @@ def column_schema(schema: pa.Schema) -> dg.TableSchema:
     return dg.TableSchema(
         columns=[dg.TableColumn(name=field.name, type=str(field.type)) for field in schema]
     )
-
-
-def counts_by(table: pa.Table, column: str) -> dict[str, int]:
-    if table.num_rows == 0:
-        return {}
-    grouped = table.group_by(column).aggregate([(column, "count")])
-    return dict(
-        zip(grouped[column].to_pylist(), grouped[f"{column}_count"].to_pylist(), strict=True)
-    )

@@ -12,10 +12,11 @@ from collections.abc import Iterator
 import dagster as dg
 import pyarrow as pa
 
-from oscp_pipeline import periods, staging
-from oscp_pipeline.assets.common import column_schema, counts_by, markdown_preview
+from oscp_pipeline import ingestion, periods, staging
+from oscp_pipeline.assets.common import column_schema, markdown_preview
+from oscp_pipeline.ingestion import StagedBatch
 from oscp_pipeline.partitions import FINANCIAL_QUARTERS
-from oscp_pipeline.quality import AuditedBatch, audit
+from oscp_pipeline.quality import audit
 from oscp_pipeline.resources import RawData, WarehouseStore
 from oscp_pipeline.sources import SOURCES, police_uk
 from oscp_pipeline.sources.base import SET_ASIDE_SCHEMA, SourceSpec
@@ -54,7 +55,7 @@ def check_specs(asset_key: dg.AssetKey) -> list[dg.AssetCheckSpec]:
 HELD_BACK_SHOWN = 20
 
 
-def _held_back_table(batches: list[AuditedBatch]) -> str:
+def _held_back_table(batches: list[StagedBatch]) -> str:
     """The files not loaded, as a Markdown table for the UI: file, status, rows and why."""
     lines = ["| file | status | rows read | message |", "|---|---|---|---|"]
     held_back = [line for batch in batches for line in batch.held_back]
@@ -68,7 +69,16 @@ def _held_back_table(batches: list[AuditedBatch]) -> str:
     return "\n".join(lines)
 
 
-def _contract_result(batches: list[AuditedBatch]) -> dg.AssetCheckResult:
+def _set_aside_by_reason(batches: list[StagedBatch]) -> dict[str, int]:
+    """Rows set aside by reason code, over all the batches."""
+    counts: dict[str, int] = {}
+    for batch in batches:
+        for reason, count in batch.set_aside_by_reason.items():
+            counts[reason] = counts.get(reason, 0) + count
+    return counts
+
+
+def _contract_result(batches: list[StagedBatch]) -> dg.AssetCheckResult:
     """ERROR (blocks the warehouse) when a batch cannot be staged; WARN when files were held
     back but the rest was staged; passed otherwise."""
     failed = [b for b in batches if not b.verdict.success]
@@ -82,7 +92,7 @@ def _contract_result(batches: list[AuditedBatch]) -> dg.AssetCheckResult:
     else:
         description = f"{len(batches)} batch(es) passed every expectation"
     set_aside = (
-        pa.concat_tables([b.read.set_aside for b in batches])
+        pa.concat_tables([b.set_aside_head for b in batches])
         if batches
         else SET_ASIDE_SCHEMA.empty_table()
     )
@@ -99,7 +109,7 @@ def _contract_result(batches: list[AuditedBatch]) -> dg.AssetCheckResult:
             ),
             "files_held_back": len(held_back),
             "held_back": dg.MetadataValue.md(_held_back_table(batches)),
-            "set_aside_by_reason": counts_by(set_aside, "reason_code"),
+            "set_aside_by_reason": _set_aside_by_reason(batches),
             "set_aside_sample": markdown_preview(
                 set_aside.select(["source_file", "row_number", "reason_code", "reason"]), 20
             ),
@@ -108,33 +118,23 @@ def _contract_result(batches: list[AuditedBatch]) -> dg.AssetCheckResult:
     )
 
 
-def stage_audited(
-    context: dg.AssetExecutionContext,
-    store: WarehouseStore,
-    source_id: str,
-    batches: list[AuditedBatch],
-) -> Iterator[dg.MaterializeResult | dg.AssetCheckResult]:
-    """Stage the batches that passed, quarantine the rest, and report both to Dagster."""
-    loaded_at = dt.datetime.now(dt.UTC).replace(tzinfo=None)
-    for batch in batches:
-        root = store.staging_dir if batch.passed else store.quarantine_dir
-        staging.write_partition(
-            root, source_id, batch.partition, batch.read, context.run_id, loaded_at
+def log_staged(context: dg.AssetExecutionContext, source_id: str, batch: StagedBatch) -> None:
+    """Say where a batch went and which of its files were held back, and why."""
+    status = "staged" if batch.passed else "QUARANTINED (failed a check)"
+    context.log.info(f"{source_id} {_label(batch.partition)}: {status}; {batch.verdict.summary()}")
+    for line in batch.held_back:
+        context.log.warning(
+            f"{line['source_file']}: {line['status']}, not loaded: {line['message']}"
         )
-        status = "staged" if batch.passed else "QUARANTINED (failed a check)"
-        context.log.info(
-            f"{source_id} {_label(batch.partition)}: {status}; {batch.verdict.summary()}"
-        )
-        for line in batch.held_back:
-            context.log.warning(
-                f"{line['source_file']}: {line['status']}, not loaded: {line['message']}"
-            )
-        for warning in batch.read.warnings:
-            context.log.warning(warning)
+    for warning in batch.warnings:
+        context.log.warning(warning)
 
-    accepted = pa.concat_tables([b.read.accepted for b in batches]) if batches else None
-    set_aside = pa.concat_tables([b.read.set_aside for b in batches]) if batches else None
-    logs = [line for b in batches for line in b.read.load_log.to_pylist()]
+
+def report_staged(
+    batches: list[StagedBatch],
+) -> Iterator[dg.MaterializeResult | dg.AssetCheckResult]:
+    """Report the staged and quarantined batches to Dagster: materialisation and both checks."""
+    logs = [line for b in batches for line in b.load_log.to_pylist()]
     metadata: dict[str, object] = {
         "files_read": len(logs),
         "files_held_back": sum(line["status"] != "loaded" for line in logs),
@@ -143,15 +143,17 @@ def stage_audited(
         "rows_set_aside": sum(int(line["rows_set_aside"]) for line in logs),
         "partitions": [_label(b.partition) for b in batches],
         "quarantined_partitions": [_label(b.partition) for b in batches if not b.passed],
-        "unknown_columns_ignored": [w for b in batches for w in b.read.warnings],
+        "unknown_columns_ignored": [w for b in batches for w in b.warnings],
     }
-    if accepted is not None and set_aside is not None:
+    if batches:
+        accepted = pa.concat_tables([b.accepted_head for b in batches])
+        set_aside = pa.concat_tables([b.set_aside_head for b in batches])
         metadata.update(
             {
-                "dagster/row_count": accepted.num_rows,
+                "dagster/row_count": sum(b.accepted_rows for b in batches),
                 "dagster/column_schema": column_schema(accepted.schema),
                 "preview": markdown_preview(accepted),
-                "set_aside_by_reason": counts_by(set_aside, "reason_code"),
+                "set_aside_by_reason": _set_aside_by_reason(batches),
                 "set_aside_preview": markdown_preview(
                     set_aside.select(["source_file", "row_number", "reason"])
                 ),
@@ -187,17 +189,18 @@ POLICE_UK_KEY = dg.AssetKey(["staging", "police_uk_street"])
 def police_uk_street(
     context: dg.AssetExecutionContext, raw: RawData, store: WarehouseStore
 ) -> Iterator[dg.MaterializeResult | dg.AssetCheckResult]:
-    contract = police_uk.build_contract()
+    loaded_at = dt.datetime.now(dt.UTC).replace(tzinfo=None)
     batches = []
     for key in context.partition_keys:
-        quarter = dt.date.fromisoformat(key)
-        files = police_uk.files_for_quarters(raw.path, [quarter])
-        if not files:
-            staging.remove_partition(store.staging_dir, police_uk.SOURCE_ID, key, context.run_id)
-            context.log.info(f"{periods.fy_quarter_label(quarter)}: no street files")
+        batch = ingestion.ingest_police_uk_quarter(
+            raw.path, store.staging_dir, store.quarantine_dir, key, context.run_id, loaded_at
+        )
+        if batch is None:
+            context.log.info(f"{_label(key)}: no street files")
             continue
-        batches.append(audit(contract, key, police_uk.read_street_files(files, raw.path)))
-    yield from stage_audited(context, store, police_uk.SOURCE_ID, batches)
+        log_staged(context, police_uk.SOURCE_ID, batch)
+        batches.append(batch)
+    yield from report_staged(batches)
 
 
 def staged_key(source_id: str) -> dg.AssetKey:
@@ -224,13 +227,22 @@ def whole_source_asset(spec: SourceSpec) -> dg.AssetsDefinition:
         read = read_all(raw.path)
         batches = []
         if read.load_log.num_rows:
-            batches.append(audit(spec.build_contract(), WHOLE_SOURCE, read))
+            batch = ingestion.stage_batch(
+                store.staging_dir,
+                store.quarantine_dir,
+                spec.source_id,
+                audit(spec.build_contract(), WHOLE_SOURCE, read),
+                context.run_id,
+                dt.datetime.now(dt.UTC).replace(tzinfo=None),
+            )
+            log_staged(context, spec.source_id, batch)
+            batches.append(batch)
         else:
             staging.remove_partition(
                 store.staging_dir, spec.source_id, WHOLE_SOURCE, context.run_id
             )
             context.log.info(f"{spec.source_id}: no files under {raw.path / spec.source_id}")
-        yield from stage_audited(context, store, spec.source_id, batches)
+        yield from report_staged(batches)
 
     return staged_source
 

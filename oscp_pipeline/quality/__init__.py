@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import json
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from functools import cache
 from typing import Any
 
+import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -153,41 +155,174 @@ def _context() -> Any:
     return context
 
 
-def _batch_definition(source_id: str) -> Any:
+def _batch_definition(asset_name: str) -> Any:
     datasource = _context().data_sources.get("oscp")
     try:
-        asset = datasource.get_asset(source_id)
+        asset = datasource.get_asset(asset_name)
     except LookupError:
-        asset = datasource.add_dataframe_asset(source_id)
+        asset = datasource.add_dataframe_asset(asset_name)
     try:
         return asset.get_batch_definition("whole")
     except KeyError:
         return asset.add_batch_definition_whole_dataframe("whole")
 
 
+# Which frame each kind of expectation is validated on (see ``validation_frames``).
+FRAME_OF_KIND = {
+    "not_null": "values",
+    "in_set": "values",
+    "between": "values",
+    "row_count_between": "rows",
+    "compound_unique": "keys",
+}
+
+
+def validation_frames(contract: SourceContract, accepted: pa.Table) -> dict[str, pd.DataFrame]:
+    """The accepted rows reduced, in DuckDB, to frames on which each expectation gives the same
+    verdict as on every row, so that Great Expectations costs little however many rows arrive.
+
+    - ``values``: one row per distinct combination of the ``in_set`` columns and of whether
+      each other checked column is blank, holding the group's least and greatest value of each
+      ``between`` column (two rows per group). A value is outside a set or a range, or blank,
+      in some row exactly when it is in some row of this frame.
+    - ``rows``: as many (empty) rows as were accepted, for row-count expectations.
+    - ``keys``: the rows whose ``compound_unique`` key is repeated (empty when it never is).
+    """
+    import duckdb
+
+    by_kind: dict[str, list[Expectation]] = {}
+    for expectation in contract.expectations:
+        by_kind.setdefault(expectation.kind, []).append(expectation)
+    exact = _unique(e.column for e in by_kind.get("in_set", []))
+    ranged = _unique(e.column for e in by_kind.get("between", []) if e.column not in exact)
+    present = _unique(
+        e.column for e in by_kind.get("not_null", []) if e.column not in (*exact, *ranged)
+    )
+    frames = {"rows": pd.DataFrame(index=pd.RangeIndex(accepted.num_rows))}
+    with duckdb.connect() as connection:
+        connection.register("accepted", accepted)
+        keys = [
+            *(_quoted(c) for c in exact),
+            *(f"{_quoted(c)} IS NULL" for c in (*ranged, *present)),
+        ]
+        columns = [
+            *(_quoted(c) for c in exact),
+            *(f"min({_quoted(c)}) AS {_quoted(c)}" for c in present),
+            *(f"min({_quoted(c)}) AS {_quoted('min ' + c)}" for c in ranged),
+            *(f"max({_quoted(c)}) AS {_quoted('max ' + c)}" for c in ranged),
+        ]
+        grouped = (
+            connection.sql(
+                f"SELECT {', '.join(columns)} FROM accepted GROUP BY {', '.join(keys)}"
+            ).df()
+            if columns
+            else pd.DataFrame()
+        )
+        least = grouped.rename(columns={f"min {c}": c for c in ranged})
+        greatest = grouped.rename(columns={f"max {c}": c for c in ranged})
+        frames["values"] = pd.concat(
+            [
+                least.drop(columns=[f"max {c}" for c in ranged]),
+                greatest.drop(columns=[f"min {c}" for c in ranged]),
+            ],
+            ignore_index=True,
+        )
+        key_columns = _unique(
+            column for e in by_kind.get("compound_unique", []) for column in e.params["columns"]
+        )
+        repeated = []
+        for expectation in by_kind.get("compound_unique", []):
+            names = expectation.params["columns"]
+            key = ", ".join(_quoted(c) for c in names)
+            complete = " AND ".join(f"{_quoted(c)} IS NOT NULL" for c in names)
+            repeated.append(
+                connection.sql(
+                    f"""
+                    SELECT {", ".join(_quoted(c) for c in key_columns)} FROM accepted
+                    WHERE ({key}) IN (
+                        SELECT ({key}) FROM accepted WHERE {complete}
+                        GROUP BY ALL HAVING count(*) > 1
+                    )
+                    """
+                ).df()
+            )
+        frames["keys"] = pd.concat(repeated, ignore_index=True) if repeated else pd.DataFrame()
+    return frames
+
+
+def _unique(columns: Iterable[str | None]) -> list[str]:
+    return list(dict.fromkeys(c for c in columns if c is not None))
+
+
+def _quoted(column: str) -> str:
+    return '"' + column.replace('"', '""') + '"'
+
+
+def unexpected_rows(expectation: Expectation, accepted: pa.Table) -> int | None:
+    """How many accepted rows break a failed column expectation (the frames count groups)."""
+    if expectation.column is None:
+        return None
+    values = accepted.column(expectation.column)
+    params = expectation.params
+    match expectation.kind:
+        case "not_null":
+            return values.null_count
+        case "in_set":
+            allowed = pa.array(list(params["value_set"]), values.type)  # type: ignore[call-overload]
+            outside = pc.sum(pc.invert(pc.is_in(values, allowed))).as_py() or 0
+            return int(outside) - values.null_count  # blanks are not checked against the set
+        case "between":
+            low, high = params.get("min_value"), params.get("max_value")
+            masks = [
+                *([pc.less(values, low)] if low is not None else []),
+                *([pc.greater(values, high)] if high is not None else []),
+            ]
+            outside = masks[0] if len(masks) == 1 else pc.or_(*masks)
+            return int(pc.sum(outside).as_py() or 0)
+    return None
+
+
 def validate(contract: SourceContract, accepted: pa.Table) -> Verdict:
-    """Validate a source's accepted rows against its contract's expectations."""
+    """Validate a source's accepted rows against its contract's expectations.
+
+    Great Expectations runs each expectation on the frame of ``validation_frames`` that
+    stands for every row; an unexpected count is then counted in rows of the batch.
+    """
     import great_expectations as gx
 
     _context()  # GX needs an active context before a suite can be built
     verdict = Verdict(contract.source_id, accepted.num_rows)
-    suite = gx.ExpectationSuite(name=f"{contract.source_id}_contract")
-    for position, expectation in enumerate(contract.expectations):
-        suite.add_expectation(_gx_expectation(expectation, position))
-    frame = accepted.to_pandas()
-    batch = _batch_definition(contract.source_id).get_batch(batch_parameters={"dataframe": frame})
-    result = batch.validate(suite, result_format="SUMMARY")
-    # GX returns results in its own order; pair them back with the contract by position.
-    by_position = {r.expectation_config.meta["position"]: r for r in result.results}
+    frames = validation_frames(contract, accepted)
+    by_position: dict[int, Any] = {}
+    for frame_name, frame in frames.items():
+        positions = [
+            position
+            for position, expectation in enumerate(contract.expectations)
+            if FRAME_OF_KIND[expectation.kind] == frame_name
+        ]
+        if not positions:
+            continue
+        suite = gx.ExpectationSuite(name=f"{contract.source_id}_{frame_name}")
+        for position in positions:
+            suite.add_expectation(_gx_expectation(contract.expectations[position], position))
+        batch = _batch_definition(f"{contract.source_id}_{frame_name}").get_batch(
+            batch_parameters={"dataframe": frame}
+        )
+        result = batch.validate(suite, result_format="SUMMARY")
+        # GX returns results in its own order; pair them back with the contract by position.
+        by_position.update({r.expectation_config.meta["position"]: r for r in result.results})
     for position, expectation in enumerate(contract.expectations):
         outcome = by_position[position]
         details = outcome.result or {}
+        unexpected = details.get("unexpected_count")
+        if unexpected and FRAME_OF_KIND[expectation.kind] == "values":
+            unexpected = unexpected_rows(expectation, accepted)
         verdict.outcomes.append(
             ExpectationOutcome(
                 description=describe(expectation),
                 why=expectation.why,
                 success=bool(outcome.success),
-                unexpected_count=details.get("unexpected_count"),
+                unexpected_count=unexpected,
                 unexpected_sample=[
                     str(value) for value in (details.get("partial_unexpected_list") or [])
                 ][:SAMPLE_SIZE],

@@ -27,6 +27,7 @@ from oscp_pipeline.scope import current_scope
 from oscp_pipeline.sources.base import (
     DELIVERY_ORDER_RULE,
     LOAD_LOG_SCHEMA,
+    REASON_LIMIT,
     SET_ASIDE_SCHEMA,
     Column,
     Expectation,
@@ -54,6 +55,8 @@ FILE_NAME = re.compile(
     r"^(?P<year>\d{4})-(?P<month>\d{2})-(?P<force>[a-z0-9-]+?)-street(?P<mark>[^/]*)\.csv$",
     re.IGNORECASE,
 )
+# Rows read to tell which force a street file is from.
+FORCE_SAMPLE_ROWS = 1000
 # data.police.uk's archive puts its other products beside the street files: not read.
 OTHER_PRODUCTS = re.compile(r"-(?:outcomes|stop-and-search)\b[^/]*\.csv$", re.IGNORECASE)
 MONTH_FOLDER = re.compile(r"^(?P<year>\d{4})-(?P<month>\d{2})$")
@@ -250,26 +253,44 @@ classified AS (
     LEFT JOIN districts AS district ON district.area_name = source.lsoa_district
     LEFT JOIN crime_types ON crime_types.crime_type_published = source.published_type
 ),
-ranked AS (
-    SELECT
-        *,
-        rule_broken IS NULL AND id IS NOT NULL AS countable_crime,
-        row_number() OVER same_crime AS occurrence,
-        first_value(source_file) OVER same_crime AS first_file,
-        first_value(row_number) OVER same_crime AS first_row
+-- A Crime ID is counted once per month: the first row (by file, then row) is loaded and each
+-- repeat is set aside naming it. Found by grouping, not ranking, so the rows without an ID (ASB,
+-- a third of a national month) are never sorted.
+repeated AS (
+    SELECT id, month_date, min({'file': source_file, 'row': row_number}) AS first
     FROM classified
-    WINDOW same_crime AS (
-        PARTITION BY id, month_date, rule_broken IS NULL AND id IS NOT NULL
-        ORDER BY source_file, row_number
-    )
+    WHERE rule_broken IS NULL AND id IS NOT NULL
+    GROUP BY ALL
+    HAVING count(*) > 1
 )
 SELECT
-    *,
+    classified.*,
+    repeated.first.file AS first_file,
+    repeated.first.row AS first_row,
     CASE
         WHEN rule_broken IS NOT NULL THEN rule_broken
-        WHEN countable_crime AND occurrence > 1 THEN 'duplicate_crime_id'
+        WHEN repeated.first IS NOT NULL
+            AND (source_file <> repeated.first.file OR row_number <> repeated.first.row)
+            THEN 'duplicate_crime_id'
     END AS reason_code
-FROM ranked
+FROM classified
+LEFT JOIN repeated USING (id, month_date)
+"""
+
+# Rows set aside every month in large numbers (a national month has tens of thousands with no
+# location; a whole-force file read for one county is mostly outside it) keep no copy of the
+# row: its reason names what matters, and the row is line ``row_number`` of the file as
+# delivered. So a set-aside row costs no more to keep than a loaded one.
+ROUTINE_REASONS = ("no_location", "outside_area")
+ROUTINE_SQL = ", ".join(f"'{code}'" for code in ROUTINE_REASONS)
+
+# ``base.shortened`` in SQL: a reason quoting a huge value is cut, ending with its length.
+SHORTENED_MACRO = """
+CREATE MACRO shortened(t, n) AS CASE
+    WHEN length(t) <= n THEN t
+    ELSE left(t, n - length('\u2026 (' || format('{:,}', length(t)) || ' characters in all)'))
+        || '\u2026 (' || format('{:,}', length(t)) || ' characters in all)'
+END
 """
 
 REASON_SQL = """
@@ -302,18 +323,42 @@ END
 def read_street_files(paths: list[Path], raw_dir: Path) -> FileRead:
     """Read street files together, so a Crime ID repeated across a month is counted once.
 
-    A force's month delivered twice (a re-download named ``...-updated-street.csv`` or
-    ``... (1).csv``) is one delivery: the later file is loaded and the earlier one's rows are set
-    aside as superseded, so anti-social behaviour rows, which have no ID, are not counted twice.
+    Months are read one at a time (a Crime ID is counted once per month), so memory grows with
+    a month of national files, not with the number of months read. A force's month delivered
+    twice (a re-download named ``...-updated-street.csv`` or ``... (1).csv``) is one delivery:
+    the later file is loaded and the earlier one's rows are set aside as superseded, so
+    anti-social behaviour rows, which have no ID, are not counted twice.
     """
+    by_month: dict[dt.date, list[Path]] = {}
+    for path in paths:
+        by_month.setdefault(file_month(path), []).append(path)
+    file_info: dict[str, dict[str, object]] = {}
+    accepted_parts = [ACCEPTED_SCHEMA.empty_table()]
+    set_aside_parts = [SET_ASIDE_SCHEMA.empty_table()]
+    warnings: list[str] = []
+    for month, month_paths in sorted(by_month.items()):
+        accepted, set_aside = _read_month(month, month_paths, raw_dir, file_info, warnings)
+        accepted_parts.append(accepted)
+        set_aside_parts.append(set_aside)
+    accepted = pa.concat_tables(accepted_parts)
+    set_aside = pa.concat_tables(set_aside_parts)
+    return FileRead(accepted, set_aside, _load_log(file_info, accepted, set_aside), warnings)
+
+
+def _read_month(
+    month: dt.date,
+    paths: list[Path],
+    raw_dir: Path,
+    file_info: dict[str, dict[str, object]],
+    warnings: list[str],
+) -> tuple[pa.Table, pa.Table]:
+    """The accepted and set-aside rows of one month's street files; each file's outcome is
+    added to ``file_info`` and anything an analyst should check to ``warnings``."""
     tables: dict[str, pa.Table] = {}
     set_aside_rows: list[dict[str, object]] = []
-    file_info: dict[str, dict[str, object]] = {}
     readable: dict[str, tuple[Path, tuple[dt.date, str]]] = {}
-    warnings: list[str] = []
     for path in paths:
         source_file = relative_source_file(path, raw_dir)
-        month = file_month(path)
         info: dict[str, object] = {"sha256": sha256_of(path), "month": month, "encoding": ""}
         file_info[source_file] = info
         try:
@@ -331,17 +376,18 @@ def read_street_files(paths: list[Path], raw_dir: Path) -> FileRead:
         info["rows_read"] = records.table.num_rows + len(records.malformed)
         if records.unknown_columns:
             warnings.append(f"{source_file}: ignored unknown column(s) {records.unknown_columns}")
+        warnings.extend(records.warnings)  # stray bytes in the text, if any
         set_aside_rows.extend(_malformed_rows(source_file, records.malformed))
-        table = records.table.append_column(
-            "source_file", pa.array([source_file] * records.table.num_rows, pa.string())
-        ).append_column("file_month", pa.array([month] * records.table.num_rows, pa.date32()))
-        tables[source_file] = table
-        readable[source_file] = (path, (month, _force_of(table, path)))
-
+        rows = records.table.num_rows
+        tables[source_file] = records.table.append_column(
+            "source_file", pa.repeat(pa.scalar(source_file), rows)
+        ).append_column("file_month", pa.repeat(pa.scalar(month, pa.date32()), rows))
+        readable[source_file] = (path, (month, _force_of(tables[source_file], path)))
     replaced, order_warnings = latest_deliveries(readable)
+    warnings.extend(order_warnings)
     marked = [
         table.append_column(
-            "replaced_by", pa.array([replaced.get(name)] * table.num_rows, pa.string())
+            "replaced_by", pa.repeat(pa.scalar(replaced.get(name), pa.string()), table.num_rows)
         )
         for name, table in tables.items()
     ]
@@ -349,15 +395,14 @@ def read_street_files(paths: list[Path], raw_dir: Path) -> FileRead:
     set_aside = pa.concat_tables(
         [pa.Table.from_pylist(set_aside_rows, SET_ASIDE_SCHEMA), classified_set_aside]
     )
-    return FileRead(
-        accepted, set_aside, _load_log(file_info, accepted, set_aside), warnings + order_warnings
-    )
+    return accepted, set_aside
 
 
 def _force_of(table: pa.Table, path: Path) -> str:
-    """The force whose month a file delivers: the force most of its rows are reported by, or
-    the force in its name when it has no rows."""
-    counts = pc.value_counts(pc.utf8_trim_whitespace(table.column("reported_by")))
+    """The force whose month a file delivers: the force most of its first rows are reported by
+    (a file is one force's), or the force in its name when it has no rows."""
+    first_rows = pc.utf8_trim_whitespace(table.column("reported_by").slice(0, FORCE_SAMPLE_ROWS))
+    counts = pc.value_counts(first_rows)
     if len(counts):
         most = counts[pc.index(counts.field("counts"), pc.max(counts.field("counts"))).as_py()]
         if most["values"].as_py():
@@ -380,30 +425,38 @@ def _classify(tables: list[pa.Table]) -> tuple[pa.Table, pa.Table]:
     connection.register("raw_rows", raw_rows)
     connection.register("districts", district_table)
     connection.register("crime_types", crime_types)
-    connection.execute(f"CREATE TEMP TABLE classified AS {CLASSIFY_SQL}")
-    accepted = connection.sql(
-        """
+    connection.execute(SHORTENED_MACRO)
+    record = ", ".join(f'"{header}" := {name}' for name, header in PUBLISHED_HEADERS.items())
+    # One pass: every row once, with its canonical columns, or its reason and record when set
+    # aside; Arrow then splits the two without another scan of the rows.
+    classified = connection.sql(
+        f"""
+        WITH classified AS ({CLASSIFY_SQL})
         SELECT month_date AS month, id AS crime_id, harmonised_type AS crime_type,
                published_type AS crime_type_published, trim(lsoa_code) AS lsoa_code,
                lsoa AS lsoa_name, district_code, trim(location) AS location,
                nullif(trim(last_outcome_category), '') AS last_outcome_category,
                lon AS longitude, lat AS latitude, trim(reported_by) AS reported_by,
-               source_file, row_number
-        FROM classified WHERE reason_code IS NULL
-        ORDER BY source_file, row_number
-        """
-    ).to_arrow_table()
-    record = ", ".join(f'"{header}" := {name}' for name, header in PUBLISHED_HEADERS.items())
-    set_aside = connection.execute(
-        f"""
-        SELECT '{SOURCE_ID}' AS source_id, source_file, row_number, reason_code,
-               {REASON_SQL} AS reason, to_json(struct_pack({record}))::VARCHAR AS record
-        FROM classified WHERE reason_code IS NOT NULL
-        ORDER BY source_file, row_number
+               source_file, row_number, reason_code,
+               CASE WHEN reason_code IS NOT NULL
+                   THEN shortened({REASON_SQL}, {REASON_LIMIT}) END AS reason,
+               CASE WHEN reason_code NOT IN ({ROUTINE_SQL})
+                   THEN to_json(struct_pack({record}))::VARCHAR END AS record
+        FROM classified
         """,
-        {"scope": scope.description},
+        params={"scope": scope.description},
     ).to_arrow_table()
     connection.close()
+    # Rows keep the order they were read in (DuckDB preserves it through these joins), so no
+    # sort is needed.
+    is_accepted = pc.is_null(classified.column("reason_code"))
+    accepted = classified.select(ACCEPTED_SCHEMA.names).filter(is_accepted)
+    set_aside = classified.select(
+        ["source_file", "row_number", "reason_code", "reason", "record"]
+    ).filter(pc.invert(is_accepted))
+    set_aside = set_aside.add_column(
+        0, "source_id", pa.repeat(pa.scalar(SOURCE_ID), set_aside.num_rows)
+    )
     return accepted.cast(ACCEPTED_SCHEMA), set_aside.cast(SET_ASIDE_SCHEMA)
 
 

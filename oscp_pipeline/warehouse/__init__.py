@@ -34,6 +34,9 @@ PUBLISHED_NAME = "oscp.duckdb"
 BUILD_DIR = ".build"
 PUBLISHED_MODE = 0o444  # analysts read; the pipeline replaces the file, it never writes into it
 LOCK_NAME = ".refresh.lock"
+# DuckDB would cache up to 80% of the machine's memory while building; a bounded cache spills
+# to disk instead, so a national build fits beside the rest of a refresh.
+BUILD_SETTINGS = {"memory_limit": os.environ.get("OSCP_BUILD_MEMORY_LIMIT", "1GB")}
 
 LOAD_LOG_STAGED_SCHEMA = LOAD_LOG_SCHEMA.append(pa.field("loaded_at", pa.timestamp("us"))).append(
     pa.field("run_id", pa.string())
@@ -119,13 +122,18 @@ def _register_staged(connection: duckdb.DuckDBPyConnection, staging_root: Path) 
 def _create_from_parquet(
     connection: duckdb.DuckDBPyConnection, table: str, files: list[Path], schema: pa.Schema
 ) -> None:
-    empty = schema.empty_table()
-    connection.register("empty_schema", empty)
-    connection.execute(f"CREATE TEMP TABLE {table} AS SELECT * FROM empty_schema")
-    connection.unregister("empty_schema")
+    """A view of staged Parquet files with the staging schema's columns (none when no files).
+
+    A view, not a copy: the models read staging straight from the files, so a national year
+    of street-level rows is never held in memory twice.
+    """
+    empty = f"{table}_schema"
+    connection.register(empty, schema.empty_table())
+    scans = [f"SELECT * FROM {empty}"]
     if files:
         file_list = ", ".join(sql_literal(str(path)) for path in files)
-        connection.execute(f"INSERT INTO {table} BY NAME SELECT * FROM read_parquet([{file_list}])")
+        scans.append(f"SELECT * FROM read_parquet([{file_list}])")
+    connection.execute(f"CREATE TEMP VIEW {table} AS {' UNION ALL BY NAME '.join(scans)}")
 
 
 def _register_reference(connection: duckdb.DuckDBPyConnection) -> None:
@@ -249,7 +257,7 @@ def build(staging_root: Path, warehouse_dir: Path, run_id: str) -> BuildResult:
     for leftover in build_dir.iterdir():
         if leftover.is_file():
             leftover.unlink(missing_ok=True)
-    with duckdb.connect(str(candidate)) as connection:
+    with duckdb.connect(str(candidate), config=BUILD_SETTINGS) as connection:
         _register_reference(connection)
         _register_staged(connection, staging_root)
         _run_models(connection)
