@@ -108,7 +108,8 @@ def _report(result: dg.ExecuteInProcessResult, store: object) -> int:
             rows = connection.sql(
                 """
                 SELECT source_id, count(*) AS files, sum(rows_read), sum(rows_loaded),
-                       sum(rows_set_aside), count(*) FILTER (WHERE status <> 'loaded')
+                       sum(rows_set_aside),
+                       count(*) FILTER (WHERE status IN ('rejected', 'quarantined', 'duplicate'))
                 FROM load_log GROUP BY ALL ORDER BY source_id
                 """
             ).fetchall()

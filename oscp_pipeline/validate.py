@@ -41,7 +41,7 @@ class Validation:
         read = self.batch.read
         lines = []
         for log in read.load_log.to_pylist():
-            if log["status"] != "loaded":
+            if log["status"] not in ("loaded", "superseded"):
                 lines.append(f"{str(log['status']).upper()} {self.path}: {log['message']}")
             else:
                 lines.append(

@@ -339,3 +339,25 @@ def test_a_correction_replaces_its_quarter_instead_of_adding_to_it(
     assert superseded["reason"].endswith(
         f"is loaded from {corrected_file}, a later delivery of the same quarter"
     )
+
+
+def test_the_replaced_file_is_logged_as_superseded_not_held_back(tmp_path: Path) -> None:
+    deliver(tmp_path, HATE_Q2)
+    bump_first_total(deliver(tmp_path, HATE_Q2, "tvp_hate_2013-14_Q2_v2.csv"))
+    batch = audit(
+        SPECS["tvp_hate_crime"].build_contract(), "all", read_source("tvp_hate_crime", tmp_path)
+    )
+    lines = {line["source_file"]: line for line in batch.read.load_log.to_pylist()}
+    original = lines[HATE_Q2]
+    assert (original["status"], original["rows_read"], original["rows_set_aside"]) == (
+        "superseded",
+        30,
+        30,
+    )
+    assert original["message"] == (
+        "2013-14 Q2 is loaded from tvp_hate_crime/tvp_hate_2013-14_Q2_v2.csv, a later delivery "
+        "of the same quarter"
+    )
+    assert lines["tvp_hate_crime/tvp_hate_2013-14_Q2_v2.csv"]["status"] == "loaded"
+    assert batch.passed
+    assert batch.held_back == []

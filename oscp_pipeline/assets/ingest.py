@@ -16,7 +16,7 @@ from oscp_pipeline import ingestion, periods, staging
 from oscp_pipeline.assets.common import column_schema, markdown_preview
 from oscp_pipeline.ingestion import StagedBatch
 from oscp_pipeline.partitions import FINANCIAL_QUARTERS
-from oscp_pipeline.quality import audit
+from oscp_pipeline.quality import HELD_BACK_STATUSES, audit
 from oscp_pipeline.resources import RawData, WarehouseStore
 from oscp_pipeline.sources import SOURCES, police_uk
 from oscp_pipeline.sources.base import SET_ASIDE_SCHEMA, SourceSpec
@@ -137,7 +137,7 @@ def report_staged(
     logs = [line for b in batches for line in b.load_log.to_pylist()]
     metadata: dict[str, object] = {
         "files_read": len(logs),
-        "files_held_back": sum(line["status"] != "loaded" for line in logs),
+        "files_held_back": sum(line["status"] in HELD_BACK_STATUSES for line in logs),
         "rows_read": sum(int(line["rows_read"]) for line in logs),
         "rows_loaded": sum(int(line["rows_loaded"]) for line in logs),
         "rows_set_aside": sum(int(line["rows_set_aside"]) for line in logs),

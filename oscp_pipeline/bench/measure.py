@@ -154,7 +154,7 @@ def measure_pipeline(raw_dir: Path, work_dir: Path) -> dict[str, Any]:
         "phase_calls": timer.calls,
         "quarters": len(quarters),
         "files": len(logs),
-        "files_held_back": sum(line["status"] != "loaded" for line in logs),
+        "files_held_back": sum(line["status"] in quality.HELD_BACK_STATUSES for line in logs),
         "rows_read": sum(int(line["rows_read"]) for line in logs),
         "rows_loaded": sum(int(line["rows_loaded"]) for line in logs),
         "rows_set_aside": sum(int(line["rows_set_aside"]) for line in logs),

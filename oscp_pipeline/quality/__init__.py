@@ -361,7 +361,9 @@ class AuditedBatch:
     @property
     def held_back(self) -> list[dict[str, object]]:
         """Load-log lines of the files that were not loaded, with the reason for each."""
-        return [line for line in self.read.load_log.to_pylist() if line["status"] != "loaded"]
+        return [
+            line for line in self.read.load_log.to_pylist() if line["status"] in HELD_BACK_STATUSES
+        ]
 
 
 def audit(contract: SourceContract, partition: str, read: FileRead) -> AuditedBatch:

@@ -23,6 +23,7 @@ from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
 
 from oscp_pipeline import periods
@@ -237,14 +238,44 @@ def _has_data_rows(path: Path) -> bool:
 ReadFiles = Callable[[list[Path], Path], FileRead]
 
 
+def mark_superseded(read: FileRead) -> FileRead:
+    """Log each file whose every row a later delivery of its period replaced as
+    ``superseded``, with the reason, rather than as a loaded file that loaded nothing: it was
+    read and accounted for, it is not suspect, and it is no longer the delivery in use."""
+    is_superseded = pc.equal(read.set_aside.column("reason_code"), "superseded")
+    replaced = read.set_aside.filter(is_superseded).select(["source_file", "reason"])
+    superseded = dict(zip(*replaced.to_pydict().values(), strict=True))
+    others = read.set_aside.filter(pc.invert(is_superseded)).column("source_file")
+    other = set(pc.unique(others).to_pylist())
+    lines = read.load_log.to_pylist()
+    marked = [
+        {**line, "status": "superseded", "message": superseded[line["source_file"]]}
+        if line["status"] == "loaded"
+        and line["rows_loaded"] == 0
+        and line["source_file"] in superseded
+        and line["source_file"] not in other
+        else line
+        for line in lines
+    ]
+    if marked == lines:
+        return read
+    return FileRead(
+        read.accepted,
+        read.set_aside,
+        pa.Table.from_pylist(marked, LOAD_LOG_SCHEMA),
+        read.warnings,
+    )
+
+
 def reads_each_delivery_once(source_id: str) -> Callable[[ReadFiles], ReadFiles]:
-    """Decorate a reader of a list of files so exact copies are logged, not read twice."""
+    """Decorate a reader of a list of files so exact copies are logged, not read twice, and a
+    file a later delivery replaced is logged as superseded."""
 
     def decorate(read_files: ReadFiles) -> ReadFiles:
         @functools.wraps(read_files)
         def read(paths: list[Path], raw_dir: Path) -> FileRead:
             distinct, copies = distinct_deliveries(source_id, paths, raw_dir)
-            return read_files(distinct, raw_dir).with_log_lines(copies)
+            return mark_superseded(read_files(distinct, raw_dir).with_log_lines(copies))
 
         return read
 

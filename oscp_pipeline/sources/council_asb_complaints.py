@@ -39,6 +39,7 @@ from oscp_pipeline.sources.base import (
     latest_deliveries,
     load_log_row,
     malformed_row,
+    mark_superseded,
     measure_row,
     outside_quarter,
     parse_date,
@@ -323,12 +324,13 @@ def read_all(raw_dir: Path, layouts: Sequence[CouncilLayout] = LAYOUTS) -> FileR
             if aside is not None:
                 set_aside.append(aside)
     set_aside.sort(key=_file_order)
-    return FileRead(
+    read = FileRead(
         pa.Table.from_pylist(accepted, ACCEPTED_SCHEMA),
         pa.Table.from_pylist(set_aside, SET_ASIDE_SCHEMA),
         _load_log(outcomes, accepted, set_aside),
         warnings + order_warnings,
-    ).with_log_lines(copies)
+    )
+    return mark_superseded(read.with_log_lines(copies))
 
 
 def _superseded(
