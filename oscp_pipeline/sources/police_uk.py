@@ -255,10 +255,21 @@ classified AS (
 ),
 -- A Crime ID is counted once per month: the first row (by file, then row) is loaded and each
 -- repeat is set aside naming it. Found by grouping, not ranking, so the rows without an ID (ASB,
--- a third of a national month) are never sorted.
+-- a third of a national month) are never sorted; and grouped first by the IDs' 64-bit hashes,
+-- so only the few IDs that may repeat are compared as text.
+repeated_hashes AS (
+    SELECT hash(id) AS id_hash, month_date
+    FROM classified
+    WHERE rule_broken IS NULL AND id IS NOT NULL
+    GROUP BY ALL
+    HAVING count(*) > 1
+),
 repeated AS (
     SELECT id, month_date, min({'file': source_file, 'row': row_number}) AS first
     FROM classified
+    SEMI JOIN repeated_hashes
+        ON hash(classified.id) = repeated_hashes.id_hash
+        AND classified.month_date = repeated_hashes.month_date
     WHERE rule_broken IS NULL AND id IS NOT NULL
     GROUP BY ALL
     HAVING count(*) > 1
@@ -427,10 +438,11 @@ def _classify(tables: list[pa.Table]) -> tuple[pa.Table, pa.Table]:
     connection.register("crime_types", crime_types)
     connection.execute(SHORTENED_MACRO)
     record = ", ".join(f'"{header}" := {name}' for name, header in PUBLISHED_HEADERS.items())
-    # One pass: every row once, with its canonical columns, or its reason and record when set
-    # aside; Arrow then splits the two without another scan of the rows.
-    classified = connection.sql(
+    # One pass over the rows classifies them all; the accepted and the set-aside rows are then
+    # read from that result, so no rule runs twice.
+    connection.execute(
         f"""
+        CREATE TEMP TABLE classified_rows AS
         WITH classified AS ({CLASSIFY_SQL})
         SELECT month_date AS month, id AS crime_id, harmonised_type AS crime_type,
                published_type AS crime_type_published, trim(lsoa_code) AS lsoa_code,
@@ -444,19 +456,16 @@ def _classify(tables: list[pa.Table]) -> tuple[pa.Table, pa.Table]:
                    THEN to_json(struct_pack({record}))::VARCHAR END AS record
         FROM classified
         """,
-        params={"scope": scope.description},
+        {"scope": scope.description},
+    )
+    accepted = connection.sql(
+        f"SELECT {', '.join(ACCEPTED_SCHEMA.names)} FROM classified_rows WHERE reason_code IS NULL"
+    ).to_arrow_table()
+    set_aside = connection.sql(
+        f"SELECT '{SOURCE_ID}' AS source_id, source_file, row_number, reason_code, reason, record "
+        "FROM classified_rows WHERE reason_code IS NOT NULL"
     ).to_arrow_table()
     connection.close()
-    # Rows keep the order they were read in (DuckDB preserves it through these joins), so no
-    # sort is needed.
-    is_accepted = pc.is_null(classified.column("reason_code"))
-    accepted = classified.select(ACCEPTED_SCHEMA.names).filter(is_accepted)
-    set_aside = classified.select(
-        ["source_file", "row_number", "reason_code", "reason", "record"]
-    ).filter(pc.invert(is_accepted))
-    set_aside = set_aside.add_column(
-        0, "source_id", pa.repeat(pa.scalar(SOURCE_ID), set_aside.num_rows)
-    )
     return accepted.cast(ACCEPTED_SCHEMA), set_aside.cast(SET_ASIDE_SCHEMA)
 
 

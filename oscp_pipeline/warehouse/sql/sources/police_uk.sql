@@ -2,11 +2,12 @@
 -- Counts are zero-filled for every district in every month whose file was loaded:
 -- a month with a file and no burglaries in West Oxfordshire is a 0, not a gap.
 
+-- Not sorted: a national year is millions of rows, and sorting them would double the build.
+-- Filter or order by month, district_code or source_file when reading.
 CREATE TABLE police_street_crime AS
 SELECT month, crime_id, crime_type, crime_type_published, lsoa_code, lsoa_name, district_code,
        location, last_outcome_category, longitude, latitude, reported_by, source_file, row_number
-FROM stg_police_uk_accepted
-ORDER BY month, source_file, row_number;
+FROM stg_police_uk_accepted;
 
 CREATE TEMP TABLE obs_police_uk AS
 WITH police_months AS (
