@@ -188,6 +188,20 @@ def test_a_missing_required_column_is_rejected_naming_it(csv_delivery: Delivery)
     assert dropped in str(csv_delivery.line(csv_delivery.audited())["message"])
 
 
+def test_a_column_named_twice_is_rejected_naming_both_places(csv_delivery: Delivery) -> None:
+    lines = csv_delivery.path.read_text(encoding="utf-8-sig").splitlines()
+    header = lines[0].split(",")
+    # Only rows whose fields can be split plainly (the samples quote no comma in these rows).
+    kept = [line.split(",") for line in lines if line.count(",") == len(header) - 1]
+    csv_delivery.path.write_text(
+        "\n".join(",".join([*row, row[1]]) for row in kept) + "\n", encoding="utf-8"
+    )
+    rejected_with(
+        csv_delivery, f"the header row names a column more than once ('{header[1]}' in columns 2, "
+    )
+    assert "expected each column once" in str(csv_delivery.line(csv_delivery.audited())["message"])
+
+
 def test_utf16_with_a_byte_order_mark_loads_like_the_original(csv_delivery: Delivery) -> None:
     before = csv_delivery.audited()
     text = csv_delivery.path.read_text(encoding="utf-8-sig")

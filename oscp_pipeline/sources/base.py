@@ -450,6 +450,22 @@ def match_header(
     Returns (found header -> canonical name, unknown headers). A missing required column
     rejects the file with a message naming it and listing what was found.
     """
+    positions: dict[str, list[int]] = {}
+    for position, header in enumerate(found, start=1):
+        for column in columns:
+            if normalise_header(header) in map(normalise_header, column.accepted_headers()):
+                positions.setdefault(column.header, []).append(position)
+    repeated = {header: places for header, places in positions.items() if len(places) > 1}
+    if repeated:
+        which = "; ".join(
+            f"{header!r} in columns {', '.join(map(str, places))}"
+            for header, places in repeated.items()
+        )
+        raise FileRejected(
+            source_file,
+            f"the header row names a column more than once ({which}); expected each column "
+            "once, so which one holds the values is not known",
+        )
     by_key = {normalise_header(header): header for header in found}
     header_map: dict[str, str] = {}
     missing: list[str] = []
