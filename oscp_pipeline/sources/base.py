@@ -21,6 +21,7 @@ from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import duckdb
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -866,19 +867,13 @@ def row_accounting_failures(read: FileRead) -> list[dict[str, object]]:
     def distinct_rows(table: pa.Table) -> dict[str, int]:
         if table.num_rows == 0:
             return {}
-        pairs = (
-            table.select(["source_file", "row_number"])
-            .group_by(["source_file", "row_number"])
-            .aggregate([])
-        )
-        counts = pairs.group_by("source_file").aggregate([("row_number", "count")])
-        return dict(
-            zip(
-                counts["source_file"].to_pylist(),
-                counts["row_number_count"].to_pylist(),
-                strict=True,
-            )
-        )
+        # DuckDB counts a national quarter's rows in parallel, several times faster than Arrow.
+        with duckdb.connect() as connection:
+            connection.register("numbered", table.select(["source_file", "row_number"]))
+            counts = connection.sql(
+                "SELECT source_file, count(DISTINCT row_number) FROM numbered GROUP BY ALL"
+            ).fetchall()
+        return {str(source_file): int(count) for source_file, count in counts}
 
     loaded, aside = distinct_rows(read.accepted), distinct_rows(read.set_aside)
     failures = []
