@@ -20,8 +20,6 @@ import pyarrow.parquet as pq
 from oscp_pipeline.locking import exclusive_lock
 from oscp_pipeline.sources.base import FileRead
 
-STAGED_PARTS = ("accepted", "set_aside", "load_log")
-
 
 def partition_dir(staging_root: Path, source_id: str, partition: str) -> Path:
     return staging_root / source_id / partition

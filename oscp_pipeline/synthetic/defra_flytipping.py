@@ -149,7 +149,6 @@ OTHER_AUTHORITIES: tuple[Authority, ...] = (
     Authority("E07000008", "Cambridge", "East of England", 123900, (600, 900), True),
 )
 AUTHORITIES = OXFORDSHIRE + OTHER_AUTHORITIES
-AUTHORITY_BY_CODE = {a.code: a for a in AUTHORITIES}
 
 # (year, ONS code, column) cells published as ':' in each release.
 XLSX_NOT_AVAILABLE: tuple[tuple[str, str, str], ...] = (

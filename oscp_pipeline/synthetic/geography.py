@@ -248,11 +248,3 @@ def build_geography(seed: int) -> Geography:
     if len(set(codes)) != len(codes):
         raise ValueError("synthetic LSOA code blocks overlap: codes must be unique")
     return Geography(tuple(sorted(oxfordshire, key=lambda x: x.code)), tuple(border))
-
-
-def district_by_name(name: str) -> District:
-    """Look up an Oxfordshire district by its published name."""
-    for district in OXFORDSHIRE_DISTRICTS:
-        if district.name == name:
-            return district
-    raise KeyError(name)
