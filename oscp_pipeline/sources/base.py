@@ -1104,6 +1104,14 @@ def delivery_rank(path: Path) -> tuple[int, int, int]:
     )
 
 
+def superseded_reason(quarter: dt.date, later_file: str) -> str:
+    """The reason a row of a quarter's replaced delivery is set aside, naming the later file."""
+    return (
+        f"{periods.fy_quarter_label(quarter)} is loaded from {later_file}, a later delivery of "
+        "the same quarter"
+    )
+
+
 def latest_deliveries(
     deliveries: dict[str, tuple[Path, object]],
 ) -> tuple[dict[str, str], list[str]]:

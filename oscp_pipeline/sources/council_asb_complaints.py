@@ -52,6 +52,7 @@ from oscp_pipeline.sources.base import (
     rows_per_file,
     set_aside_row,
     sha256_of,
+    superseded_reason,
 )
 from oscp_pipeline.sources.council_asb_layouts import (
     CANONICAL_CATEGORIES,
@@ -341,10 +342,7 @@ def _superseded(
     replaced: dict[str, str],
 ) -> dict[str, object]:
     """The set-aside row of a complaint in a delivery that a later one replaces."""
-    reason = (
-        f"{layout.council} {periods.fy_quarter_label(quarter)} is loaded from "
-        f"{replaced[source_file]}, a later delivery of the same quarter"
-    )
+    reason = f"{layout.council} {superseded_reason(quarter, replaced[source_file])}"
     number = int(row["row_number"])
     return set_aside_row(SOURCE_ID, source_file, number, "superseded", reason, _record(row, layout))
 

@@ -45,6 +45,7 @@ from oscp_pipeline.sources.base import (
     set_aside_row,
     sha256_of,
     source_files,
+    superseded_reason,
     year_outside_file,
 )
 
@@ -296,8 +297,7 @@ def read_returns(paths: list[Path], raw_dir: Path) -> FileRead:
             if source_file in replaced:
                 outcome: dict[str, object] | tuple[str, str] = (
                     "superseded",
-                    f"{periods.fy_quarter_label(named[source_file][1])} is loaded from "
-                    f"{replaced[source_file]}, a later delivery of the same quarter",
+                    superseded_reason(named[source_file][1], replaced[source_file]),
                 )
             else:
                 outcome = _classify(row, district_codes, path, today)

@@ -59,6 +59,7 @@ from oscp_pipeline.sources.base import (
     set_aside_row,
     sha256_of,
     source_files,
+    superseded_reason,
 )
 
 SOURCE_ID = "stop_hate_uk"
@@ -510,8 +511,7 @@ def read_exports(paths: list[Path], raw_dir: Path) -> FileRead:
             if source_file in replaced:
                 outcome: dict[str, object] | tuple[str, str] = (
                     "superseded",
-                    f"{periods.fy_quarter_label(quarter)} is loaded from "
-                    f"{replaced[source_file]}, a later delivery of the same quarter",
+                    superseded_reason(quarter, replaced[source_file]),
                 )
             else:
                 outcome = _classify(values, DATE_FORMATS[path.suffix.lower()], quarter)

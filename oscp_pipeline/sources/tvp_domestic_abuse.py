@@ -46,6 +46,7 @@ from oscp_pipeline.sources.base import (
     set_aside_row,
     sha256_of,
     source_files,
+    superseded_reason,
 )
 
 SOURCE_ID = "tvp_domestic_abuse"
@@ -382,10 +383,7 @@ def classify_sheet(
     """The sheet's accepted figures (one per district and month) and its set-aside rows."""
     everything = [*sheet.rows, sheet.total_row]
     if replaced_by is not None:
-        reason = (
-            f"sheet '{sheet.sheet}': {periods.fy_quarter_label(sheet.months[0].month)} is "
-            f"loaded from {replaced_by}, a later delivery of the same quarter"
-        )
+        reason = f"sheet '{sheet.sheet}': {superseded_reason(sheet.months[0].month, replaced_by)}"
         return [], [_aside(sheet, row, "superseded", reason) for row in everything]
 
     reasons: dict[int, tuple[str, str]] = {}

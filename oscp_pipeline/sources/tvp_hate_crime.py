@@ -45,6 +45,7 @@ from oscp_pipeline.sources.base import (
     set_aside_row,
     sha256_of,
     source_files,
+    superseded_reason,
 )
 from oscp_pipeline.sources.tvp_domestic_abuse import (
     accepted_areas,
@@ -390,10 +391,7 @@ def read_extract(
     rows = [_Row(raw, quarter) for raw in records.table.to_pylist()]
     problems = _malformed(source_file, records)
     if replaced_by is not None:
-        superseded = (
-            f"{periods.fy_quarter_label(quarter)} is loaded from {replaced_by}, a later "
-            "delivery of the same quarter"
-        )
+        superseded = superseded_reason(quarter, replaced_by)
         problems = [(number, "superseded", superseded, record) for number, _, _, record in problems]
         for row in rows:
             row.reason = ("superseded", superseded)

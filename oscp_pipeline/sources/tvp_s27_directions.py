@@ -49,6 +49,7 @@ from oscp_pipeline.sources.base import (
     set_aside_row,
     sha256_of,
     source_files,
+    superseded_reason,
 )
 
 SOURCE_ID = "tvp_s27_directions"
@@ -264,8 +265,7 @@ def read_direction_files(paths: list[Path], raw_dir: Path) -> FileRead:
             if source_file in replaced:
                 outcome: dict[str, object] | tuple[str, str] = (
                     "superseded",
-                    f"{periods.fy_quarter_label(quarter)} is loaded from "
-                    f"{replaced[source_file]}, a later delivery of the same quarter",
+                    superseded_reason(quarter, replaced[source_file]),
                 )
             else:
                 outcome = _classify(row, quarter)
