@@ -12,9 +12,13 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import io
+import itertools
 import json
 import re
+from collections import Counter
 from collections.abc import Iterable
+from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
@@ -33,6 +37,7 @@ from oscp_pipeline.sources.base import (
     Expectation,
     FileRead,
     FileRejected,
+    RawRecords,
     SourceContract,
     SourceSpec,
     latest_deliveries,
@@ -220,74 +225,6 @@ def _malformed_rows(source_file: str, malformed: list[tuple[int, str]]) -> list[
     return rows
 
 
-CLASSIFY_SQL = """
-WITH source AS (
-    SELECT
-        *,
-        nullif(trim(crime_id), '') AS id,
-        trim(lsoa_name) AS lsoa,
-        regexp_extract(trim(lsoa_name), '^(.*\\S)\\s+[0-9]{3}[A-Z]$', 1) AS lsoa_district,
-        try_strptime(trim(month), '%Y-%m')::DATE AS month_date,
-        trim(crime_type) AS published_type,
-        try_cast(nullif(trim(longitude), '') AS DOUBLE) AS lon,
-        try_cast(nullif(trim(latitude), '') AS DOUBLE) AS lat
-    FROM raw_rows
-),
-classified AS (
-    SELECT
-        source.*,
-        district.area_code AS district_code,
-        crime_types.crime_type AS harmonised_type,
-        CASE
-            WHEN replaced_by IS NOT NULL THEN 'superseded'
-            WHEN month_date IS NULL THEN 'invalid_month'
-            WHEN month_date <> file_month THEN 'month_outside_file'
-            WHEN crime_types.crime_type IS NULL THEN 'unknown_crime_type'
-            WHEN lsoa = '' THEN 'no_location'
-            WHEN district.area_code IS NULL THEN 'outside_area'
-            WHEN (trim(longitude) <> '' AND lon IS NULL) OR (trim(latitude) <> '' AND lat IS NULL)
-                OR lon NOT BETWEEN -8 AND 2 OR lat NOT BETWEEN 49 AND 61
-                THEN 'invalid_coordinates'
-        END AS rule_broken
-    FROM source
-    LEFT JOIN districts AS district ON district.area_name = source.lsoa_district
-    LEFT JOIN crime_types ON crime_types.crime_type_published = source.published_type
-),
--- A Crime ID is counted once per month: the first row (by file, then row) is loaded and each
--- repeat is set aside naming it. Found by grouping, not ranking, so the rows without an ID (ASB,
--- a third of a national month) are never sorted; and grouped first by the IDs' 64-bit hashes,
--- so only the few IDs that may repeat are compared as text.
-repeated_hashes AS (
-    SELECT hash(id) AS id_hash, month_date
-    FROM classified
-    WHERE rule_broken IS NULL AND id IS NOT NULL
-    GROUP BY ALL
-    HAVING count(*) > 1
-),
-repeated AS (
-    SELECT id, month_date, min({'file': source_file, 'row': row_number}) AS first
-    FROM classified
-    SEMI JOIN repeated_hashes
-        ON hash(classified.id) = repeated_hashes.id_hash
-        AND classified.month_date = repeated_hashes.month_date
-    WHERE rule_broken IS NULL AND id IS NOT NULL
-    GROUP BY ALL
-    HAVING count(*) > 1
-)
-SELECT
-    classified.*,
-    repeated.first.file AS first_file,
-    repeated.first.row AS first_row,
-    CASE
-        WHEN rule_broken IS NOT NULL THEN rule_broken
-        WHEN repeated.first IS NOT NULL
-            AND (source_file <> repeated.first.file OR row_number <> repeated.first.row)
-            THEN 'duplicate_crime_id'
-    END AS reason_code
-FROM classified
-LEFT JOIN repeated USING (id, month_date)
-"""
-
 # Rows set aside every month in large numbers (a national month has tens of thousands with no
 # location; a whole-force file read for one county is mostly outside it) keep no copy of the
 # row: its reason names what matters, and the row is line ``row_number`` of the file as
@@ -356,6 +293,48 @@ def read_street_files(paths: list[Path], raw_dir: Path) -> FileRead:
     return FileRead(accepted, set_aside, _load_log(file_info, accepted, set_aside), warnings)
 
 
+# The published header, byte for byte. A file that starts with it and is otherwise plain
+# (``plain_row_count``) is read by DuckDB straight from disk, the fastest way there is; any
+# other file goes through ``base.read_delimited``, which copes with every oddity partners send.
+PUBLISHED_HEADER_LINE = ",".join(column.header for column in COLUMNS).encode()
+
+
+def plain_row_count(data: bytes) -> int | None:
+    """The number of data rows of a street file as data.police.uk publishes it, or ``None``
+    when the file is not plain and needs the careful reader.
+
+    Plain means the published header exactly, UTF-8 with no byte-order mark, and lines ending
+    in LF or CRLF. Each line after the header is then expected to be one row, numbered by its
+    line; DuckDB's count of rows is compared with this count after reading, so a file with a
+    blank line or a line break inside a quoted value (which DuckDB reads as fewer rows) is read
+    again carefully, and a malformed row (which DuckDB refuses) likewise.
+    """
+    if not data.startswith((PUBLISHED_HEADER_LINE + b"\n", PUBLISHED_HEADER_LINE + b"\r\n")):
+        return None
+    newlines = data.count(b"\n")
+    if data.count(b"\r") not in (0, newlines):
+        return None
+    if b"\x01" in data:  # the byte DuckDB is told stands for null
+        return None
+    if not data.isascii():
+        try:
+            data.decode("utf-8")
+        except UnicodeDecodeError:
+            return None
+    return newlines - 1 + (0 if data.endswith(b"\n") else 1)
+
+
+@dataclass
+class _Delivery:
+    """A readable street file of the month being read."""
+
+    path: Path
+    source_file: str
+    plain_rows: int | None  # rows DuckDB should find; None: read by the careful reader
+    force: str
+    careful: RawRecords | None = None
+
+
 def _read_month(
     month: dt.date,
     paths: list[Path],
@@ -365,108 +344,352 @@ def _read_month(
 ) -> tuple[pa.Table, pa.Table]:
     """The accepted and set-aside rows of one month's street files; each file's outcome is
     added to ``file_info`` and anything an analyst should check to ``warnings``."""
-    tables: dict[str, pa.Table] = {}
-    set_aside_rows: list[dict[str, object]] = []
-    readable: dict[str, tuple[Path, tuple[dt.date, str]]] = {}
+    deliveries: dict[str, _Delivery] = {}
     for path in paths:
         source_file = relative_source_file(path, raw_dir)
         info: dict[str, object] = {"sha256": sha256_of(path), "month": month, "encoding": ""}
         file_info[source_file] = info
-        try:
-            if not FILE_NAME.match(path.name):
-                raise FileRejected(
-                    source_file,
-                    "the file name is not YYYY-MM-<force>-street.csv, as data.police.uk names "
-                    "street files; if it is one, rename it",
-                )
-            records = read_delimited(path, COLUMNS, source_file)
-        except FileRejected as rejected:
-            info["rejected"] = rejected.problem
+        if not FILE_NAME.match(path.name):
+            info["rejected"] = (
+                "the file name is not YYYY-MM-<force>-street.csv, as data.police.uk names street "
+                "files; if it is one, rename it"
+            )
             continue
-        info["encoding"] = records.encoding
-        info["rows_read"] = records.table.num_rows + len(records.malformed)
-        if records.unknown_columns:
-            warnings.append(f"{source_file}: ignored unknown column(s) {records.unknown_columns}")
-        warnings.extend(records.warnings)  # stray bytes in the text, if any
-        set_aside_rows.extend(_malformed_rows(source_file, records.malformed))
-        rows = records.table.num_rows
-        tables[source_file] = records.table.append_column(
-            "source_file", pa.repeat(pa.scalar(source_file), rows)
-        ).append_column("file_month", pa.repeat(pa.scalar(month, pa.date32()), rows))
-        readable[source_file] = (path, (month, _force_of(tables[source_file], path)))
-    replaced, order_warnings = latest_deliveries(readable)
-    warnings.extend(order_warnings)
-    marked = [
-        table.append_column(
-            "replaced_by", pa.repeat(pa.scalar(replaced.get(name), pa.string()), table.num_rows)
-        )
-        for name, table in tables.items()
-    ]
-    accepted, classified_set_aside = _classify(marked)
-    set_aside = pa.concat_tables(
-        [pa.Table.from_pylist(set_aside_rows, SET_ASIDE_SCHEMA), classified_set_aside]
+        data = path.read_bytes()
+        rows = plain_row_count(data)
+        if rows is None:
+            delivery = _read_carefully(path, source_file, info, warnings)
+        else:
+            info["encoding"], info["rows_read"] = "utf-8", rows
+            delivery = _Delivery(path, source_file, rows, _force_of(_first_reporters(data), path))
+        if delivery is not None:
+            deliveries[source_file] = delivery
+    replaced, order_warnings = latest_deliveries(
+        {name: (d.path, (month, d.force)) for name, d in deliveries.items()}
     )
-    return accepted, set_aside
+    warnings.extend(order_warnings)
+    while True:
+        try:
+            return _classify(month, list(deliveries.values()), replaced)
+        except _NotPlain as not_plain:
+            # DuckDB refused a plain-looking file, or read another number of rows than it has
+            # lines: those files are read again, carefully.
+            for source_file in not_plain.source_files:
+                delivery = deliveries[source_file]
+                careful = _read_carefully(
+                    delivery.path, source_file, file_info[source_file], warnings
+                )
+                if careful is None:
+                    del deliveries[source_file]
+                else:
+                    deliveries[source_file] = careful
 
 
-def _force_of(table: pa.Table, path: Path) -> str:
+def _read_carefully(
+    path: Path, source_file: str, info: dict[str, object], warnings: list[str]
+) -> _Delivery | None:
+    """Read a file that is not plain with ``base.read_delimited``; ``None`` when it is rejected
+    (``info`` then says why)."""
+    try:
+        records = read_delimited(path, COLUMNS, source_file)
+    except FileRejected as rejected:
+        info["rejected"] = rejected.problem
+        return None
+    info["encoding"] = records.encoding
+    info["rows_read"] = records.table.num_rows + len(records.malformed)
+    if records.unknown_columns:
+        warnings.append(f"{source_file}: ignored unknown column(s) {records.unknown_columns}")
+    warnings.extend(records.warnings)  # stray bytes in the text, if any
+    reporters = pc.utf8_trim_whitespace(
+        records.table.column("reported_by").slice(0, FORCE_SAMPLE_ROWS)
+    ).to_pylist()
+    return _Delivery(path, source_file, None, _force_of(reporters, path), records)
+
+
+class _NotPlain(Exception):
+    """Files that looked plain but DuckDB could not read as their lines say."""
+
+    def __init__(self, source_files: list[str]) -> None:
+        super().__init__(", ".join(source_files))
+        self.source_files = source_files
+
+
+def _first_reporters(data: bytes) -> list[str]:
+    """``Reported by`` of a plain file's first rows."""
+    lines = itertools.islice(io.BytesIO(data), 1, FORCE_SAMPLE_ROWS + 1)
+    rows = csv.reader(line.decode("utf-8") for line in lines)
+    return [row[2].strip() for row in rows if len(row) > 2]
+
+
+def _force_of(reporters: list[str], path: Path) -> str:
     """The force whose month a file delivers: the force most of its first rows are reported by
     (a file is one force's), or the force in its name when it has no rows."""
-    first_rows = pc.utf8_trim_whitespace(table.column("reported_by").slice(0, FORCE_SAMPLE_ROWS))
-    counts = pc.value_counts(first_rows)
-    if len(counts):
-        most = counts[pc.index(counts.field("counts"), pc.max(counts.field("counts"))).as_py()]
-        if most["values"].as_py():
-            return str(most["values"].as_py())
+    counts = Counter(reporters)
+    if counts:
+        most, _ = counts.most_common(1)[0]
+        if most:
+            return most
     match = FILE_NAME.match(path.name)
     return match["force"].casefold() if match else path.name
 
 
-def _classify(tables: list[pa.Table]) -> tuple[pa.Table, pa.Table]:
-    """Apply the row rules in one set-based pass; returns (accepted, set aside)."""
-    if not tables:
-        return ACCEPTED_SCHEMA.empty_table(), SET_ASIDE_SCHEMA.empty_table()
-    raw_rows = pa.concat_tables(tables)
+# How DuckDB reads a plain file: exactly as published, every column as text, an empty field
+# as an empty string (as the careful reader gives it), and a malformed row refused. A plain
+# file never holds the byte that stands for null here (chr(1)).
+PLAIN_CSV_OPTIONS = (
+    "header = true, auto_detect = false, delim = ',', quote = '\"', escape = '\"', "
+    "strict_mode = true, filename = true, nullstr = chr(1), columns = {"
+    + ", ".join(f"'{name}': 'VARCHAR'" for name in PUBLISHED_HEADERS)
+    + "}"
+)
+
+RAW_COLUMNS = ", ".join(PUBLISHED_HEADERS)
+
+# The rows of the month: plain files straight from disk (a row's number is its line, from the
+# position DuckDB reads it at), and the rows the careful reader read. Plain files are read in as
+# many groups as DuckDB has threads, each group numbering its rows in file order, so that the
+# groups are read in parallel; ``{group}`` is the group's number.
+PLAIN_ROWS_SQL = f"""
+SELECT {RAW_COLUMNS}, files.source_file, files.replaced_by,
+       ordinality - files.first_ordinality + 2 AS row_number
+FROM (SELECT * FROM read_csv($paths_{{group}}, {PLAIN_CSV_OPTIONS}) WITH ORDINALITY) AS plain
+JOIN files ON files.path = plain.filename
+"""
+CAREFUL_ROWS_SQL = f"SELECT {RAW_COLUMNS}, source_file, replaced_by, row_number FROM careful_rows"
+
+# Rules that look at one row. Materialised once: the repeated Crime IDs are then found in it,
+# and the accepted and set-aside rows read from it, so no rule runs twice.
+CLASSIFY_SQL = """
+CREATE TEMP TABLE classified_rows AS
+WITH source AS (
+    SELECT
+        *,
+        $file_month::DATE AS file_month,
+        nullif(trim(crime_id), '') AS id,
+        trim(lsoa_name) AS lsoa,
+        regexp_extract(trim(lsoa_name), '^(.*\\S)\\s+[0-9]{3}[A-Z]$', 1) AS lsoa_district,
+        try_strptime(trim(month), '%Y-%m')::DATE AS month_date,
+        trim(crime_type) AS published_type,
+        try_cast(nullif(trim(longitude), '') AS DOUBLE) AS lon,
+        try_cast(nullif(trim(latitude), '') AS DOUBLE) AS lat
+    FROM ({raw_rows})
+)
+SELECT
+    source.*,
+    district.area_code AS district_code,
+    crime_types.crime_type AS harmonised_type,
+    CASE
+        WHEN replaced_by IS NOT NULL THEN 'superseded'
+        WHEN month_date IS NULL THEN 'invalid_month'
+        WHEN month_date <> file_month THEN 'month_outside_file'
+        WHEN crime_types.crime_type IS NULL THEN 'unknown_crime_type'
+        WHEN lsoa = '' THEN 'no_location'
+        WHEN district.area_code IS NULL THEN 'outside_area'
+        WHEN (trim(longitude) <> '' AND lon IS NULL) OR (trim(latitude) <> '' AND lat IS NULL)
+            OR lon NOT BETWEEN -8 AND 2 OR lat NOT BETWEEN 49 AND 61
+            THEN 'invalid_coordinates'
+    END AS rule_broken
+FROM source
+LEFT JOIN districts AS district ON district.area_name = source.lsoa_district
+LEFT JOIN crime_types ON crime_types.crime_type_published = source.published_type
+"""
+
+# A Crime ID is counted once per month: the first row (by file, then row) is loaded and each
+# repeat is set aside naming it. Found by grouping, not ranking, so the rows without an ID (ASB,
+# a third of a national month) are never sorted; and grouped first by the IDs' 64-bit hashes,
+# so only the few IDs that may repeat are compared as text.
+OUTCOME_SQL = """
+CREATE TEMP TABLE repeated AS
+WITH repeated_hashes AS (
+    SELECT hash(id) AS id_hash, month_date
+    FROM classified_rows
+    WHERE rule_broken IS NULL AND id IS NOT NULL
+    GROUP BY ALL
+    HAVING count(*) > 1
+)
+SELECT id, month_date, min({'file': source_file, 'row': row_number}) AS first
+FROM classified_rows
+SEMI JOIN repeated_hashes
+    ON hash(classified_rows.id) = repeated_hashes.id_hash
+    AND classified_rows.month_date = repeated_hashes.month_date
+WHERE rule_broken IS NULL AND id IS NOT NULL
+GROUP BY ALL
+HAVING count(*) > 1;
+
+CREATE TEMP VIEW outcome AS
+SELECT
+    classified_rows.*,
+    repeated.first.file AS first_file,
+    repeated.first.row AS first_row,
+    CASE
+        WHEN rule_broken IS NOT NULL THEN rule_broken
+        WHEN repeated.first IS NOT NULL
+            AND (source_file <> repeated.first.file OR row_number <> repeated.first.row)
+            THEN 'duplicate_crime_id'
+    END AS reason_code
+FROM classified_rows
+LEFT JOIN repeated USING (id, month_date);
+"""
+
+# Plain files whose rows DuckDB numbered differently from their lines.
+MISREAD_SQL = """
+SELECT files.source_file
+FROM files
+LEFT JOIN (SELECT source_file, count(*) AS n FROM classified_rows GROUP BY ALL) AS read
+    USING (source_file)
+WHERE files.plain_rows IS NOT NULL AND coalesce(read.n, 0) <> files.plain_rows
+"""
+
+CAREFUL_SCHEMA = pa.schema(
+    [
+        *((name, pa.string()) for name in PUBLISHED_HEADERS),
+        ("source_file", pa.string()),
+        ("replaced_by", pa.string()),
+        ("row_number", pa.int64()),
+    ]
+)
+FILES_SCHEMA = pa.schema(
+    [
+        ("source_file", pa.string()),
+        ("path", pa.string()),
+        ("replaced_by", pa.string()),
+        ("plain_rows", pa.int64()),
+        ("first_ordinality", pa.int64()),
+    ]
+)
+
+
+def _classify(
+    month: dt.date, deliveries: list[_Delivery], replaced: dict[str, str]
+) -> tuple[pa.Table, pa.Table]:
+    """Apply the row rules to a month's rows in one set-based pass; returns (accepted, set
+    aside). Raises ``_NotPlain`` naming plain files DuckDB did not read as their lines say."""
     scope = current_scope()
-    district_table = pa.table(
-        {"area_name": list(scope.districts()), "area_code": list(scope.districts().values())}
+    districts = scope.districts()
+    with duckdb.connect() as connection:
+        # Rows are numbered as they are read, so the order they are kept in does not matter,
+        # and DuckDB may read, classify and keep them on every thread at once.
+        connection.execute("SET preserve_insertion_order = false")
+        threads = int(connection.execute("SELECT current_setting('threads')").fetchall()[0][0])
+        groups = _balanced_groups([d for d in deliveries if d.plain_rows is not None], threads)
+        connection.register("files", _files_table(groups, deliveries, replaced))
+        connection.register(
+            "careful_rows",
+            pa.concat_tables(
+                [CAREFUL_SCHEMA.empty_table()]
+                + [_careful_rows(d, replaced.get(d.source_file)) for d in deliveries if d.careful]
+            ),
+        )
+        connection.register(
+            "districts",
+            pa.table({"area_name": list(districts), "area_code": list(districts.values())}),
+        )
+        connection.register("crime_types", load_reference_table("crime_types"))
+        connection.execute(SHORTENED_MACRO)
+        plain_scans = [PLAIN_ROWS_SQL.replace("{group}", str(n)) for n in range(len(groups))]
+        raw_rows = " UNION ALL ".join([*plain_scans, CAREFUL_ROWS_SQL])
+        paths = {f"paths_{n}": [str(d.path) for d in group] for n, group in enumerate(groups)}
+        try:
+            connection.execute(
+                CLASSIFY_SQL.replace("{raw_rows}", raw_rows), {"file_month": month, **paths}
+            )
+        except duckdb.Error:
+            if not groups:
+                raise
+            raise _NotPlain([d.source_file for group in groups for d in group]) from None
+        misread = [row[0] for row in connection.execute(MISREAD_SQL).fetchall()]
+        if misread:
+            raise _NotPlain(misread)
+        connection.execute(OUTCOME_SQL)
+        accepted = connection.sql(ACCEPTED_SQL).to_arrow_table()
+        set_aside = connection.sql(SET_ASIDE_SQL, params={"scope": scope.description})
+        set_aside = set_aside.to_arrow_table()
+    malformed = [
+        row
+        for d in deliveries
+        if d.careful is not None
+        for row in _malformed_rows(d.source_file, d.careful.malformed)
+    ]
+    set_aside = pa.concat_tables(
+        [pa.Table.from_pylist(malformed, SET_ASIDE_SCHEMA), set_aside.cast(SET_ASIDE_SCHEMA)]
     )
-    crime_types = load_reference_table("crime_types")
-    connection = duckdb.connect()
-    connection.register("raw_rows", raw_rows)
-    connection.register("districts", district_table)
-    connection.register("crime_types", crime_types)
-    connection.execute(SHORTENED_MACRO)
-    record = ", ".join(f'"{header}" := {name}' for name, header in PUBLISHED_HEADERS.items())
-    # One pass over the rows classifies them all; the accepted and the set-aside rows are then
-    # read from that result, so no rule runs twice.
-    connection.execute(
-        f"""
-        CREATE TEMP TABLE classified_rows AS
-        WITH classified AS ({CLASSIFY_SQL})
-        SELECT month_date AS month, id AS crime_id, harmonised_type AS crime_type,
-               published_type AS crime_type_published, trim(lsoa_code) AS lsoa_code,
-               lsoa AS lsoa_name, district_code, trim(location) AS location,
-               nullif(trim(last_outcome_category), '') AS last_outcome_category,
-               lon AS longitude, lat AS latitude, trim(reported_by) AS reported_by,
-               source_file, row_number, reason_code,
-               CASE WHEN reason_code IS NOT NULL
-                   THEN shortened({REASON_SQL}, {REASON_LIMIT}) END AS reason,
-               CASE WHEN reason_code NOT IN ({ROUTINE_SQL})
-                   THEN to_json(struct_pack({record}))::VARCHAR END AS record
-        FROM classified
-        """,
-        {"scope": scope.description},
+    return accepted.cast(ACCEPTED_SCHEMA), set_aside
+
+
+def _files_table(
+    groups: list[list[_Delivery]], deliveries: list[_Delivery], replaced: dict[str, str]
+) -> pa.Table:
+    """The month's files: where each plain file's rows start in its group's numbering, and
+    which later delivery, if any, replaces each file."""
+    plain = [
+        {
+            "source_file": d.source_file,
+            "path": str(d.path),
+            "replaced_by": replaced.get(d.source_file),
+            "plain_rows": d.plain_rows,
+            "first_ordinality": first,
+        }
+        for group in groups
+        for d, first in zip(
+            group, itertools.accumulate((d.plain_rows or 0 for d in group), initial=1), strict=False
+        )
+    ]
+    careful = [
+        {"source_file": d.source_file, "replaced_by": replaced.get(d.source_file)}
+        for d in deliveries
+        if d.careful is not None
+    ]
+    return pa.Table.from_pylist(plain + careful, FILES_SCHEMA)
+
+
+SET_ASIDE_SQL = f"""
+SELECT '{SOURCE_ID}' AS source_id, source_file, row_number, reason_code,
+       shortened({REASON_SQL}, {REASON_LIMIT}) AS reason,
+       CASE WHEN reason_code NOT IN ({ROUTINE_SQL}) THEN to_json(struct_pack(
+           {", ".join(f'"{header}" := {name}' for name, header in PUBLISHED_HEADERS.items())}
+       ))::VARCHAR END AS record
+FROM outcome WHERE reason_code IS NOT NULL
+"""
+
+
+ACCEPTED_SQL = """
+SELECT month_date AS month, id AS crime_id, harmonised_type AS crime_type,
+       published_type AS crime_type_published, trim(lsoa_code) AS lsoa_code,
+       lsoa AS lsoa_name, district_code, trim(location) AS location,
+       nullif(trim(last_outcome_category), '') AS last_outcome_category,
+       lon AS longitude, lat AS latitude, trim(reported_by) AS reported_by,
+       source_file, row_number
+FROM outcome WHERE reason_code IS NULL
+"""
+
+
+def _balanced_groups(deliveries: list[_Delivery], count: int) -> list[list[_Delivery]]:
+    """Split plain files into at most ``count`` groups of about as many rows, largest first, so
+    that no thread waits on another; each group keeps the files' order."""
+    groups: list[list[_Delivery]] = [[] for _ in range(max(1, min(count, len(deliveries))))]
+    sizes = [0] * len(groups)
+    for delivery in sorted(deliveries, key=lambda d: -(d.plain_rows or 0)):
+        smallest = sizes.index(min(sizes))
+        groups[smallest].append(delivery)
+        sizes[smallest] += delivery.plain_rows or 0
+    order = {id(delivery): position for position, delivery in enumerate(deliveries)}
+    return [sorted(group, key=lambda d: order[id(d)]) for group in groups if group]
+
+
+def _careful_rows(delivery: _Delivery, replaced_by: str | None) -> pa.Table:
+    """A carefully read file's rows, with the columns the month's query reads."""
+    assert delivery.careful is not None
+    table = delivery.careful.table
+    rows = table.num_rows
+    return pa.table(
+        {
+            **{name: table.column(name) for name in PUBLISHED_HEADERS},
+            "source_file": pa.repeat(pa.scalar(delivery.source_file), rows),
+            "replaced_by": pa.repeat(pa.scalar(replaced_by, pa.string()), rows),
+            "row_number": table.column("row_number"),
+        },
+        CAREFUL_SCHEMA,
     )
-    accepted = connection.sql(
-        f"SELECT {', '.join(ACCEPTED_SCHEMA.names)} FROM classified_rows WHERE reason_code IS NULL"
-    ).to_arrow_table()
-    set_aside = connection.sql(
-        f"SELECT '{SOURCE_ID}' AS source_id, source_file, row_number, reason_code, reason, record "
-        "FROM classified_rows WHERE reason_code IS NOT NULL"
-    ).to_arrow_table()
-    connection.close()
-    return accepted.cast(ACCEPTED_SCHEMA), set_aside.cast(SET_ASIDE_SCHEMA)
 
 
 def _load_log(
