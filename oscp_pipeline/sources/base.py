@@ -20,6 +20,7 @@ from collections import Counter
 from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Literal
 
 import duckdb
 import numpy as np
@@ -933,6 +934,10 @@ class SourceSpec:
     in the UI without blocking the publish; the query returns the rows to look at.
     ``extra_tables`` are further published tables the source's SQL creates that are not counted
     as loaded rows (e.g. one row per value of a multi-valued field of a record).
+    ``records_per_row`` says whether a loaded row is one record (``"one"``) or, in a wide
+    layout, several (``"several"``, e.g. a row per district with a column per month): the row
+    accounting then counts a file's distinct row numbers in the record tables instead of their
+    records, which also lets it catch a row loaded twice when it is one record.
     """
 
     source_id: str
@@ -947,6 +952,7 @@ class SourceSpec:
     reconcile_sql: str = ""
     warning_checks: tuple[tuple[str, str, str], ...] = ()
     extra_tables: tuple[str, ...] = ()
+    records_per_row: Literal["one", "several"] = "one"
 
 
 def parse_date(text: str, formats: Sequence[str]) -> tuple[dt.date | None, str | None]:

@@ -497,6 +497,7 @@ SPEC = SourceSpec(
     group="defra_flytipping",
     accepted_schema=ACCEPTED_SCHEMA,
     record_tables=("defra_flytipping_incidents",),
+    records_per_row="several",
     build_contract=build_contract,
     measures=measures,
     read_all=read_all,

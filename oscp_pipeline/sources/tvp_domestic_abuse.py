@@ -637,6 +637,7 @@ SPEC = SourceSpec(
     group="thames_valley_police",
     accepted_schema=ACCEPTED_SCHEMA,
     record_tables=(SOURCE_ID,),
+    records_per_row="several",
     build_contract=build_contract,
     measures=measures,
     read_all=read_all,

@@ -291,8 +291,9 @@ def discard(candidate: Path) -> None:
 
 
 def _row_accounting_sql() -> str:
+    counted = {"one": "count(*)", "several": "count(DISTINCT row_number)"}
     loaded = " UNION ALL ".join(
-        f"SELECT source_file, count(DISTINCT row_number) AS n FROM {table} GROUP BY ALL"
+        f"SELECT source_file, {counted[spec.records_per_row]} AS n FROM {table} GROUP BY ALL"
         for spec in SOURCES
         for table in spec.record_tables
     )

@@ -1,0 +1,57 @@
+"""The warehouse's row accounting: every row read is loaded once or set aside, file by file."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+from conftest import SAMPLE_RAW_DIR
+
+from oscp_pipeline import ingestion, staging, warehouse
+from oscp_pipeline.sources import police_uk
+
+
+def _stage_first_police_quarter(store: Path) -> str:
+    """Stage the bundled sample's first quarter of street files as a refresh does."""
+    quarter = police_uk.quarters_present(SAMPLE_RAW_DIR)[0]
+    partition = quarter.isoformat()
+    batch = ingestion.ingest_police_uk_quarter(
+        SAMPLE_RAW_DIR, store / "staging", store / "quarantine", partition, "run-1",
+        dt.datetime(2026, 1, 1),
+    )  # fmt: skip
+    assert batch is not None and batch.passed
+    return partition
+
+
+def _row_accounting(store: Path) -> warehouse.InvariantResult:
+    built = warehouse.build(store / "staging", store, "run-2")
+    return next(result for result in built.invariants if result.name == "row_accounting")
+
+
+def test_staged_street_rows_are_each_counted_once(tmp_path: Path) -> None:
+    _stage_first_police_quarter(tmp_path)
+    result = _row_accounting(tmp_path)
+    assert result.passed, result.failures
+
+
+def test_a_street_row_loaded_twice_fails_the_row_accounting(tmp_path: Path) -> None:
+    """Street rows are one record each, so a record in the warehouse twice is caught, even
+    though its row number is the same both times."""
+    partition = _stage_first_police_quarter(tmp_path)
+    accepted_path = (
+        staging.partition_dir(tmp_path / "staging", police_uk.SOURCE_ID, partition)
+        / "accepted.parquet"
+    )
+    accepted = pq.read_table(accepted_path)
+    first_file = accepted.column("source_file")[0].as_py()
+    repeated = accepted.filter(pa.compute.equal(accepted.column("source_file"), first_file))
+    pq.write_table(pa.concat_tables([accepted, repeated.slice(0, 1)]), accepted_path)
+
+    result = _row_accounting(tmp_path)
+
+    assert not result.passed
+    [failure] = result.failures
+    assert failure["source_file"] == first_file
+    assert failure["rows_in_record_tables"] == failure["rows_loaded"] + 1
