@@ -312,9 +312,10 @@ def plain_row_count(data: bytes) -> int | None:
     if not data.startswith((PUBLISHED_HEADER_LINE + b"\n", PUBLISHED_HEADER_LINE + b"\r\n")):
         return None
     newlines = data.count(b"\n")
-    if data.count(b"\r") not in (0, newlines):
-        return None
-    if b"\x01" in data:  # the byte DuckDB is told stands for null
+    returns = data.count(b"\r")
+    if returns and not returns == newlines == data.count(b"\r\n"):
+        return None  # a carriage return that does not end a line
+    if b"\x00" in data or b"\x01" in data:  # not text; the byte DuckDB is told stands for null
         return None
     if not data.isascii():
         try:
@@ -357,11 +358,12 @@ def _read_month(
             continue
         data = path.read_bytes()
         rows = plain_row_count(data)
-        if rows is None:
+        reporters = None if rows is None else _first_reporters(data)
+        if rows is None or reporters is None:
             delivery = _read_carefully(path, source_file, info, warnings)
         else:
             info["encoding"], info["rows_read"] = "utf-8", rows
-            delivery = _Delivery(path, source_file, rows, _force_of(_first_reporters(data), path))
+            delivery = _Delivery(path, source_file, rows, _force_of(reporters, path))
         if delivery is not None:
             deliveries[source_file] = delivery
     replaced, order_warnings = latest_deliveries(
@@ -414,11 +416,18 @@ class _NotPlain(Exception):
         self.source_files = source_files
 
 
-def _first_reporters(data: bytes) -> list[str]:
-    """``Reported by`` of a plain file's first rows."""
+def _first_reporters(data: bytes) -> list[str] | None:
+    """``Reported by`` of a plain file's first rows; ``None`` when they are not CSV that the
+    csv module can read (the careful reader then reads the file)."""
     lines = itertools.islice(io.BytesIO(data), 1, FORCE_SAMPLE_ROWS + 1)
-    rows = csv.reader(line.decode("utf-8") for line in lines)
-    return [row[2].strip() for row in rows if len(row) > 2]
+    try:
+        return [
+            row[2].strip()
+            for row in csv.reader(line.decode("utf-8") for line in lines)
+            if len(row) > 2
+        ]
+    except csv.Error:
+        return None
 
 
 def _force_of(reporters: list[str], path: Path) -> str:
