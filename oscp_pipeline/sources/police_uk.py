@@ -18,6 +18,7 @@ import json
 import re
 from collections import Counter
 from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -280,14 +281,25 @@ def read_street_files(paths: list[Path], raw_dir: Path) -> FileRead:
     by_month: dict[dt.date, list[Path]] = {}
     for path in paths:
         by_month.setdefault(file_month(path), []).append(path)
+    months = sorted(by_month.items())
     file_info: dict[str, dict[str, object]] = {}
     accepted_parts = [ACCEPTED_SCHEMA.empty_table()]
     set_aside_parts = [SET_ASIDE_SCHEMA.empty_table()]
     warnings: list[str] = []
-    for month, month_paths in sorted(by_month.items()):
-        accepted, set_aside = _read_month(month, month_paths, raw_dir, file_info, warnings)
-        accepted_parts.append(accepted)
-        set_aside_parts.append(set_aside)
+    # While DuckDB classifies a month on every core, the next month's files are hashed, checked
+    # and, when not plain, parsed: work that would otherwise leave a core idle. One month ahead
+    # at most, so memory still grows with a month, not with the months read.
+    with ThreadPoolExecutor(max_workers=1) as lookahead:
+        upcoming = [lookahead.submit(_look_at_month, *months[0], raw_dir)] if months else []
+        for position in range(len(months)):
+            looked = upcoming.pop().result()
+            if position + 1 < len(months):
+                upcoming.append(lookahead.submit(_look_at_month, *months[position + 1], raw_dir))
+            accepted, set_aside = _classify_month(looked)
+            file_info.update(looked.file_info)
+            warnings.extend(looked.warnings)
+            accepted_parts.append(accepted)
+            set_aside_parts.append(set_aside)
     accepted = pa.concat_tables(accepted_parts)
     set_aside = pa.concat_tables(set_aside_parts)
     return FileRead(accepted, set_aside, _load_log(file_info, accepted, set_aside), warnings)
@@ -336,20 +348,25 @@ class _Delivery:
     careful: RawRecords | None = None
 
 
-def _read_month(
-    month: dt.date,
-    paths: list[Path],
-    raw_dir: Path,
-    file_info: dict[str, dict[str, object]],
-    warnings: list[str],
-) -> tuple[pa.Table, pa.Table]:
-    """The accepted and set-aside rows of one month's street files; each file's outcome is
-    added to ``file_info`` and anything an analyst should check to ``warnings``."""
-    deliveries: dict[str, _Delivery] = {}
+@dataclass
+class _Month:
+    """A month's street files, looked at but not yet classified: each file's outcome so far
+    (``file_info``), the readable ones, which later delivery replaces which, and warnings."""
+
+    month: dt.date
+    deliveries: dict[str, _Delivery]
+    replaced: dict[str, str]
+    file_info: dict[str, dict[str, object]]
+    warnings: list[str]
+
+
+def _look_at_month(month: dt.date, paths: list[Path], raw_dir: Path) -> _Month:
+    """Hash and check a month's files; read those that are not plain carefully."""
+    looked = _Month(month, {}, {}, {}, [])
     for path in paths:
         source_file = relative_source_file(path, raw_dir)
         info: dict[str, object] = {"sha256": sha256_of(path), "month": month, "encoding": ""}
-        file_info[source_file] = info
+        looked.file_info[source_file] = info
         if not FILE_NAME.match(path.name):
             info["rejected"] = (
                 "the file name is not YYYY-MM-<force>-street.csv, as data.police.uk names street "
@@ -360,27 +377,32 @@ def _read_month(
         rows = plain_row_count(data)
         reporters = None if rows is None else _first_reporters(data)
         if rows is None or reporters is None:
-            delivery = _read_carefully(path, source_file, info, warnings)
+            delivery = _read_carefully(path, source_file, info, looked.warnings)
         else:
             info["encoding"], info["rows_read"] = "utf-8", rows
             delivery = _Delivery(path, source_file, rows, _force_of(reporters, path))
         if delivery is not None:
-            deliveries[source_file] = delivery
-    replaced, order_warnings = latest_deliveries(
-        {name: (d.path, (month, d.force)) for name, d in deliveries.items()}
+            looked.deliveries[source_file] = delivery
+    looked.replaced, order_warnings = latest_deliveries(
+        {name: (d.path, (month, d.force)) for name, d in looked.deliveries.items()}
     )
-    warnings.extend(order_warnings)
+    looked.warnings.extend(order_warnings)
+    return looked
+
+
+def _classify_month(looked: _Month) -> tuple[pa.Table, pa.Table]:
+    """The accepted and set-aside rows of a month; ``looked`` gains what reading again
+    carefully finds."""
+    deliveries = looked.deliveries
     while True:
         try:
-            return _classify(month, list(deliveries.values()), replaced)
+            return _classify(looked.month, list(deliveries.values()), looked.replaced)
         except _NotPlain as not_plain:
             # DuckDB refused a plain-looking file, or read another number of rows than it has
             # lines: those files are read again, carefully.
             for source_file in not_plain.source_files:
-                delivery = deliveries[source_file]
-                careful = _read_carefully(
-                    delivery.path, source_file, file_info[source_file], warnings
-                )
+                path, info = deliveries[source_file].path, looked.file_info[source_file]
+                careful = _read_carefully(path, source_file, info, looked.warnings)
                 if careful is None:
                     del deliveries[source_file]
                 else:
