@@ -213,7 +213,9 @@ def _phases_line(run: dict[str, Any]) -> str:
         [
             f"{run['months']:>3} months: read {phases['read']:.1f} s,",
             f"check {phases['audit']:.1f} s (GX {phases['gx']:.1f} s in {calls['gx']} call(s)),",
-            f"write {phases['write']:.1f} s, warehouse build {pipeline['build_seconds']:.1f} s;",
+            f"write {phases['write']:.1f} s, warehouse build {pipeline['build_seconds']:.1f} s",
+            f"(ingestion alone {pipeline['ingest_seconds'] / run['floor']['seconds']:.2f}x the",
+            "floor);",
             f"loaded {pipeline['rows_loaded']:,} of {pipeline['rows_read']:,} rows",
             f"(floor counts {run['floor']['counted']:,}); set aside: {reasons or 'none'};",
             f"{pipeline['files_held_back']} file(s) held back;",
