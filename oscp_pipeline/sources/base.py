@@ -14,10 +14,12 @@ import functools
 import hashlib
 import io
 import json
+import os
 import re
 import threading
 from collections import Counter
 from collections.abc import Callable, Collection, Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
@@ -201,7 +203,10 @@ def distinct_deliveries(
     is the earliest (by modification time, then by name). Files with no data rows (empty, or a
     header only) are never copies of each other: two quarters can both be empty.
     """
-    digests = {path: sha256_of(path) for path in paths}
+    # Hashing reads every byte (a national quarter is 300 MB) and hashlib releases the GIL
+    # while it works, so the files are hashed on every core.
+    with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
+        digests = dict(zip(paths, pool.map(sha256_of, paths), strict=True))
     kept: dict[str, Path] = {}
     for path in sorted(paths, key=lambda p: (p.stat().st_mtime_ns, str(p))):
         if _has_data_rows(path):
