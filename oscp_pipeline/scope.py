@@ -8,8 +8,11 @@ lookup is published by ONS under the Open Government Licence and is not shipped 
 pipeline: ``OSCP_AREA_LOOKUP`` names the downloaded CSV.
 
 Street-level police rows are given a district by LSOA name in either scope; a row whose district
-is outside the scope is set aside (``outside_area``) and counted. Partner extracts always cover
-the partnership's own districts, whatever the scope.
+is outside the scope is set aside (``outside_area``) and counted. National open data published
+per district follows the scope too: DEFRA fly-tipping rows are kept for the scope's districts by
+ONS code, and other authorities (e.g. those created after the lookup's edition) are set aside as
+``outside_area``. Partner extracts always cover the partnership's own districts, whatever the
+scope.
 """
 
 from __future__ import annotations

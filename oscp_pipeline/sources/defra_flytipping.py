@@ -1,13 +1,15 @@
 """DEFRA fly-tipping incidents reported by local authorities, annual by financial year.
 
 DEFRA publishes one table a year covering about ten financial years for every English authority,
-as an XLSX workbook (sheet ``LA_incidents``, banner rows above the header) and as text. The
-pipeline keeps the five Oxfordshire districts, joined on ``ONS Code`` (names carry stray spaces in
-some years). ``:`` means "not available", which is missing, never zero. When two releases cover
-the same year, the newer release's figure is loaded and the older row is set aside as superseded.
-The newer release is the one whose file name gives the later years (``..._2012-13_to_2014-15``):
-a row for a year its file name does not give is set aside, so a mistyped year cannot make an old
-release the newest.
+as an XLSX workbook (sheet ``LA_incidents``, banner rows above the header) and as text. Rows are
+joined on ``ONS Code`` (names carry stray spaces in some years) and kept for the districts of the
+configured scope (``oscp_pipeline.scope``: the five Oxfordshire districts by default, or every
+district of England and Wales in the area lookup); other authorities, such as those created after
+the lookup's edition, are set aside as ``outside_area``. ``:`` means "not available", which is
+missing, never zero. When two releases cover the same year, the newer release's figure is loaded
+and the older row is set aside as superseded. The newer release is the one whose file name gives
+the later years (``..._2012-13_to_2014-15``): a row for a year its file name does not give is set
+aside, so a mistyped year cannot make an old release the newest.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from pathlib import Path
 import pyarrow as pa
 
 from oscp_pipeline import periods
-from oscp_pipeline.reference import districts
+from oscp_pipeline.scope import current_scope
 from oscp_pipeline.sources.base import (
     LOAD_LOG_SCHEMA,
     SET_ASIDE_SCHEMA,
@@ -153,7 +155,9 @@ ACCEPTED_SCHEMA = pa.schema(
 
 
 def build_contract() -> SourceContract:
-    """The DEFRA fly-tipping local authority table contract."""
+    """The DEFRA fly-tipping local authority table contract, for the configured scope's
+    districts."""
+    scope = current_scope()
     return SourceContract(
         source_id=SOURCE_ID,
         title="DEFRA fly-tipping incidents reported by local authorities",
@@ -163,7 +167,7 @@ def build_contract() -> SourceContract:
         row_rules=(
             "Rows are joined on ONS Code, never on LA Name.",
             "Aggregate rows (ONS Code or LA Name starting with '*') are set aside.",
-            "Authorities other than the five Oxfordshire districts are set aside as outside area.",
+            f"Authorities outside {scope.description} are set aside as outside area.",
             "Year must be a financial year written YYYY-YY, within the years the file name "
             "gives (e.g. flytipping_LA_incidents_2012-13_to_2014-15.csv) and not after the "
             "current financial year; other rows are set aside.",
@@ -174,13 +178,15 @@ def build_contract() -> SourceContract:
         ),
         expectations=(
             Expectation(
-                "row_count_between", "the table must hold Oxfordshire rows", params={"min_value": 1}
+                "row_count_between",
+                "the table must hold rows of the scope's districts",
+                params={"min_value": 1},
             ),
             Expectation(
                 "in_set",
-                "only the five Oxfordshire districts are loaded",
+                f"only {scope.description} are loaded",
                 "area_code",
-                {"value_set": sorted(districts().values())},
+                {"value_set": sorted(set(scope.districts().values()))},
             ),
             Expectation("not_null", "every row has a financial year", "period_start"),
             Expectation("between", "counts are never negative", "value", {"min_value": 0}),
@@ -249,7 +255,8 @@ def _parse_count(text: str) -> tuple[float | None, str] | None:
 @reads_each_delivery_once(SOURCE_ID)
 def read_defra_files(paths: list[Path], raw_dir: Path) -> FileRead:
     """Read every DEFRA release together, loading each district-year from the newest release."""
-    district_codes = set(districts().values())
+    scope = current_scope()
+    district_codes = set(scope.districts().values())
     today = dt.date.today()
     set_aside: list[dict[str, object]] = []
     candidates: list[tuple[int, str, _Row]] = []
@@ -278,7 +285,12 @@ def read_defra_files(paths: list[Path], raw_dir: Path) -> FileRead:
         named = financial_years_named(path)
         for row in records.table.to_pylist():
             reason = _classify_row(
-                row, district_codes, set(records.header_map.values()), named, today
+                row,
+                district_codes,
+                scope.description,
+                set(records.header_map.values()),
+                named,
+                today,
             )
             published = {
                 header: row.get(name, "")
@@ -323,15 +335,17 @@ def read_defra_files(paths: list[Path], raw_dir: Path) -> FileRead:
 def _classify_row(
     row: dict[str, str],
     district_codes: set[str],
+    districts_described: str,
     published: set[str],
     named: NamedYears | None,
     today: dt.date,
 ) -> tuple[str, str] | dict[str, tuple[float | None, str]]:
     """Either (reason code, reason) to set the row aside, or its parsed measure values.
 
-    Only the measure columns this release publishes (``published``) give values: a column a
-    release does not have is absent, not "not available". The year must be one the file name
-    gives (``named``) and not after the current financial year.
+    ``district_codes`` are the configured scope's districts, which ``districts_described``
+    names for the reason. Only the measure columns this release publishes (``published``) give
+    values: a column a release does not have is absent, not "not available". The year must be
+    one the file name gives (``named``) and not after the current financial year.
     """
     code, name, year = row["ons_code"].strip(), row["la_name"].strip(), row["year"].strip()
     if code.startswith("*") or name.startswith("*"):
@@ -344,7 +358,7 @@ def _classify_row(
     if outside is not None:
         return outside
     if code not in district_codes:
-        return "outside_area", f"ONS code '{code}' ({name}) is not an Oxfordshire district"
+        return "outside_area", f"ONS code '{code}' ({name}) is not one of {districts_described}"
     values: dict[str, tuple[float | None, str]] = {}
     for measure in MEASURE_COLUMNS:
         if measure not in published:
