@@ -504,3 +504,33 @@ def test_thousands_of_rows_in_a_month_keep_their_row_numbers(tmp_path: Path) -> 
         _file_name("2014-01", force): (count, count - outside[force], outside[force], "loaded", "")
         for force, count in MONTH_SIZES.items()
     }
+
+
+def test_a_file_larger_than_duckdbs_read_buffers_keeps_every_row_number(tmp_path: Path) -> None:
+    """DuckDB reads a large file in parallel chunks: the numbering by position must still be
+    each row's line, all the way through (a file of 100 MB, three times DuckDB's buffer)."""
+    count = 470_000
+    header = ",".join(STREET_HEADER).encode() + CRLF
+    prefix = ",2014-01,Thames Valley Police,Thames Valley Police,-1.300000,52.000000,"
+    body = "".join(
+        f"{number:064x}{prefix}On or near Street {number % 997},E01028479,Cherwell 001A,"
+        "Burglary,Under investigation,\r\n"
+        for number in range(count)
+    ).encode()
+    raw = tmp_path / "raw"
+    path = _write(raw, "2014-01-thames-valley-street.csv", header + body)
+    assert path.stat().st_size > 96_000_000
+    assert police_uk.plain_row_count(path.read_bytes()) == count
+
+    read = _read(raw)
+
+    assert read.set_aside.num_rows == 0
+    assert read.accepted.num_rows == count
+    written_position = pa.compute.cast(
+        pa.compute.utf8_slice_codeunits(read.accepted.column("crime_id"), 48), pa.string()
+    ).to_pylist()
+    numbers = read.accepted.column("row_number").to_pylist()
+    assert sorted(numbers) == list(range(2, count + 2))
+    assert all(
+        int(tail, 16) + 2 == number for tail, number in zip(written_position, numbers, strict=True)
+    )
