@@ -188,6 +188,14 @@ def test_a_plain_file_counts_its_data_rows(data: bytes, rows: int) -> None:
             _csv(ROW_LINES[:1]) + ROW_LINES[1] + b"\n\r" + ROW_LINES[2], id="LF CR line end"
         ),
         pytest.param(_csv([*ROW_LINES, ROW_LINES[0].replace(b",,", b",\x00,", 1)]), id="NUL"),
+        pytest.param(
+            _csv([*ROW_LINES, ROW_LINES[0].replace(b"High Street", b' "High, Street"', 1)]),
+            id="space before a quote",
+        ),
+        pytest.param(
+            _csv([*ROW_LINES, ROW_LINES[0].replace(b"High Street", b'"High Street" ', 1)]),
+            id="space after a quote",
+        ),
         pytest.param(b"", id="empty"),
     ],
 )
@@ -212,7 +220,8 @@ THAMES_VALLEY_JANUARY = [
     street_row("1" * 64, crime_type="Burglary", lon="west"),  # 11
     street_row("2" * 64, crime_type="Burglary", lon="10.5"),  # 12
     [f"  {value} " for value in street_row("3" * 64, crime_type="Violence and sexual offences")],
-    street_row("4" * 64, crime_type="Other theft", location='On or near Café, "The Mill"'),
+    # Quoted, with a comma and quotes inside (a space beside a quote would make it not plain).
+    street_row("4" * 64, crime_type="Other theft", location='On or near Café,"The Mill"'),
     street_row("5" * 64, crime_type="Robbery"),  # 15: loaded from the Hampshire file
 ]
 HAMPSHIRE_JANUARY = [
@@ -335,6 +344,12 @@ def _second_row_ended_by(end: bytes) -> bytes:
             id="quoted CR and quoted LF",
         ),
         pytest.param(_second_row_ended_by(b"\r\r\n\n"), id="CR CR LF LF"),
+        pytest.param(_between_good_rows(_odd_line(' "On or near, Pipe"')), id="space, quote"),
+        pytest.param(
+            _between_good_rows(_odd_line('"On or near Pipe" ').replace(b"Burglary", b"Theft", 1)),
+            id="quote, space, set aside",
+        ),
+        pytest.param(_between_good_rows(_odd_line('"a"\t"b"')), id="tab between quotes"),
         pytest.param(_between_good_rows(_odd_line("a\x00b")), id="NUL byte"),
         pytest.param(_second_row_ended_by(b"\n\r"), id="LF CR line end"),
     ],

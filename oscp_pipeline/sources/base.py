@@ -939,10 +939,10 @@ class SourceSpec:
     in the UI without blocking the publish; the query returns the rows to look at.
     ``extra_tables`` are further published tables the source's SQL creates that are not counted
     as loaded rows (e.g. one row per value of a multi-valued field of a record).
-    ``records_per_row`` says whether a loaded row is one record (``"one"``) or, in a wide
-    layout, several (``"several"``, e.g. a row per district with a column per month): the row
-    accounting then counts a file's distinct row numbers in the record tables instead of their
-    records, which also lets it catch a row loaded twice when it is one record.
+    ``records_per_row`` says whether a loaded row is one record (``"one"``: the warehouse's row
+    accounting counts a file's records, so a row loaded twice is caught) or, in a wide layout,
+    several (``"several"``, e.g. a row per district with a column per month: it counts the
+    file's distinct row numbers).
     """
 
     source_id: str

@@ -315,11 +315,12 @@ def plain_row_count(data: bytes) -> int | None:
     """The number of data rows of a street file as data.police.uk publishes it, or ``None``
     when the file is not plain and needs the careful reader.
 
-    Plain means the published header exactly, UTF-8 with no byte-order mark, and lines ending
-    in LF or CRLF. Each line after the header is then expected to be one row, numbered by its
-    line; DuckDB's count of rows is compared with this count after reading, so a file with a
-    blank line or a line break inside a quoted value (which DuckDB reads as fewer rows) is read
-    again carefully, and a malformed row (which DuckDB refuses) likewise.
+    Plain means the published header exactly, UTF-8 with no byte-order mark, lines ending in LF
+    or CRLF, and no space beside a quote. Each line after the header is then expected to be one
+    row, numbered by its line. DuckDB's count of rows is compared with this count after
+    reading, so a file with a blank line or a line break inside a quoted value (which DuckDB
+    reads as fewer rows) is read again carefully, and a malformed row (which DuckDB refuses)
+    likewise.
     """
     if not data.startswith((PUBLISHED_HEADER_LINE + b"\n", PUBLISHED_HEADER_LINE + b"\r\n")):
         return None
@@ -329,6 +330,8 @@ def plain_row_count(data: bytes) -> int | None:
         return None  # a carriage return that does not end a line
     if b"\x00" in data or b"\x01" in data:  # not text; the byte DuckDB is told stands for null
         return None
+    if b'"' in data and any(spaced in data for spaced in (b' "', b'" ', b'\t"', b'"\t')):
+        return None  # DuckDB drops the spaces around a quoted value; the careful reader keeps them
     if not data.isascii():
         try:
             data.decode("utf-8")
@@ -407,6 +410,13 @@ def _classify_month(looked: _Month) -> tuple[pa.Table, pa.Table]:
                     del deliveries[source_file]
                 else:
                     deliveries[source_file] = careful
+            if not set(not_plain.source_files) <= set(deliveries):
+                # A file the careful reader rejects replaces nothing: its earlier delivery
+                # stays loaded.
+                looked.replaced, order_warnings = latest_deliveries(
+                    {name: (d.path, (looked.month, d.force)) for name, d in deliveries.items()}
+                )
+                looked.warnings.extend(w for w in order_warnings if w not in looked.warnings)
 
 
 def _read_carefully(
@@ -562,7 +572,7 @@ FROM classified_rows
 LEFT JOIN repeated USING (id, month_date);
 """
 
-# Plain files whose rows DuckDB numbered differently from their lines.
+# Plain files of which DuckDB read another number of rows than they have lines.
 MISREAD_SQL = """
 SELECT files.source_file
 FROM files
@@ -608,7 +618,11 @@ def _classify(
             "careful_rows",
             pa.concat_tables(
                 [CAREFUL_SCHEMA.empty_table()]
-                + [_careful_rows(d, replaced.get(d.source_file)) for d in deliveries if d.careful]
+                + [
+                    _careful_rows(d, replaced.get(d.source_file))
+                    for d in deliveries
+                    if d.careful is not None
+                ]
             ),
         )
         connection.register(
@@ -624,10 +638,10 @@ def _classify(
             connection.execute(
                 CLASSIFY_SQL.replace("{raw_rows}", raw_rows), {"file_month": month, **paths}
             )
-        except duckdb.Error:
+        except duckdb.InvalidInputException as refused:  # a row DuckDB cannot read as CSV
             if not groups:
                 raise
-            raise _NotPlain([d.source_file for group in groups for d in group]) from None
+            raise _NotPlain([d.source_file for group in groups for d in group]) from refused
         misread = [row[0] for row in connection.execute(MISREAD_SQL).fetchall()]
         if misread:
             raise _NotPlain(misread)
