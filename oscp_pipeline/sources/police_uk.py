@@ -581,6 +581,10 @@ LEFT JOIN (SELECT source_file, count(*) AS n FROM classified_rows GROUP BY ALL) 
 WHERE files.plain_rows IS NOT NULL AND coalesce(read.n, 0) <> files.plain_rows
 """
 
+# DuckDB names the file it refused in its message (``  file = /path/...``); only that file is
+# then read carefully, or every plain file of the month when no file is named.
+REFUSED_FILE = re.compile(r"^\s*file = (?P<path>.+?)\s*$", re.MULTILINE)
+
 CAREFUL_SCHEMA = pa.schema(
     [
         *((name, pa.string()) for name in PUBLISHED_HEADERS),
@@ -641,7 +645,10 @@ def _classify(
         except duckdb.InvalidInputException as refused:  # a row DuckDB cannot read as CSV
             if not groups:
                 raise
-            raise _NotPlain([d.source_file for group in groups for d in group]) from refused
+            plain = [d for group in groups for d in group]
+            named = REFUSED_FILE.search(str(refused))
+            blamed = [d for d in plain if named and str(d.path) == named["path"]] or plain
+            raise _NotPlain([d.source_file for d in blamed]) from refused
         misread = [row[0] for row in connection.execute(MISREAD_SQL).fetchall()]
         if misread:
             raise _NotPlain(misread)
