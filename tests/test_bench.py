@@ -91,13 +91,19 @@ def test_a_month_alone_is_the_same_as_within_a_range(archive: Path, tmp_path: Pa
     assert [path.read_bytes() for path in within] == [path.read_bytes() for path in alone]
 
 
-def test_the_pipeline_reads_them_with_every_row_accounted_for(
-    archive: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def _raw_folder_of(archive: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A raw folder whose police_uk folder is the generated archive, read in the default scope."""
     monkeypatch.delenv("OSCP_SCOPE", raising=False)
     raw = tmp_path / "raw"
     raw.mkdir()
     (raw / "police_uk").symlink_to(archive, target_is_directory=True)
+    return raw
+
+
+def test_the_pipeline_reads_them_with_every_row_accounted_for(
+    archive: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    raw = _raw_folder_of(archive, tmp_path, monkeypatch)
     read = police_uk.read_all(raw)
     log = read.load_log.to_pylist()
     assert [line["status"] for line in log] == ["loaded", "loaded"]
@@ -112,10 +118,7 @@ def test_floor_counts_equal_the_staged_counts(
     archive: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The floor and the pipeline agree on every monthly count per district and crime type."""
-    monkeypatch.delenv("OSCP_SCOPE", raising=False)
-    raw = tmp_path / "raw"
-    raw.mkdir()
-    (raw / "police_uk").symlink_to(archive, target_is_directory=True)
+    raw = _raw_folder_of(archive, tmp_path, monkeypatch)
     staging_dir = tmp_path / "warehouse" / "staging"
     batch = ingestion.ingest_police_uk_quarter(
         raw, staging_dir, tmp_path / "warehouse" / "quarantine", "2014-01-01", "test",
