@@ -9,8 +9,9 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from conftest import SAMPLE_RAW_DIR
 
-from oscp_pipeline import ingestion, staging, warehouse
+from oscp_pipeline import ingestion, quality, staging, warehouse
 from oscp_pipeline.sources import police_uk
+from oscp_pipeline.sources.base import FileRead, row_accounting_failures
 
 
 def _stage_first_police_quarter(store: Path) -> str:
@@ -55,3 +56,30 @@ def test_a_street_row_loaded_twice_fails_the_row_accounting(tmp_path: Path) -> N
     [failure] = result.failures
     assert failure["source_file"] == first_file
     assert failure["rows_in_record_tables"] == failure["rows_loaded"] + 1
+
+
+def test_a_batch_with_a_street_row_accepted_twice_is_not_staged(tmp_path: Path) -> None:
+    """The audit before staging counts records for a source whose row is one record, so a row
+    accepted twice is caught there already, naming the file and both counts; counting distinct
+    row numbers (right for wide layouts) cannot see it."""
+    quarter = police_uk.quarters_present(SAMPLE_RAW_DIR)[0]
+    read = police_uk.read_street_files(
+        police_uk.files_for_quarters(SAMPLE_RAW_DIR, [quarter]), SAMPLE_RAW_DIR
+    )
+    # An anti-social behaviour row: it has no Crime ID, so no expectation on IDs can catch it.
+    asb_row = read.accepted.filter(read.accepted.column("crime_id").is_null()).slice(0, 1)
+    first_file = asb_row.column("source_file")[0].as_py()
+    doubled = FileRead(
+        pa.concat_tables([read.accepted, asb_row]),
+        read.set_aside,
+        read.load_log,
+        read.warnings,
+    )
+
+    batch = quality.audit(police_uk.build_contract(), quarter.isoformat(), doubled)
+
+    assert not batch.passed
+    [failure] = batch.accounting_failures
+    assert failure["source_file"] == first_file
+    assert failure["rows_accepted_found"] == failure["rows_loaded"] + 1
+    assert row_accounting_failures(doubled, "several") == []

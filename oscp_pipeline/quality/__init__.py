@@ -387,7 +387,8 @@ def audit(contract: SourceContract, partition: str, read: FileRead) -> AuditedBa
         if failing:
             read = quarantine_files(read, failing)
             verdict = _validate_loaded(contract, read)
-    return AuditedBatch(partition, read, verdict, row_accounting_failures(read))
+    failures = row_accounting_failures(read, contract.records_per_row)
+    return AuditedBatch(partition, read, verdict, failures)
 
 
 def _files_with_too_few_rows(contract: SourceContract, read: FileRead) -> dict[str, str]:

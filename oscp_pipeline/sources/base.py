@@ -115,6 +115,10 @@ class SourceContract:
     columns: tuple[Column, ...]
     expectations: tuple[Expectation, ...]
     row_rules: tuple[str, ...]
+    # Whether a loaded row is one record ("one") or, in a wide layout such as a row per
+    # district with a column per month, several ("several"). Row accounting counts a file's
+    # records for "one", so a row loaded twice is caught, and its distinct row numbers otherwise.
+    records_per_row: Literal["one", "several"] = "one"
 
     def column(self, name: str) -> Column:
         return next(column for column in self.columns if column.name == name)
@@ -863,25 +867,30 @@ def not_listed(header: str, value: str, allowed: Sequence[str]) -> str:
     return f"column '{header}': {quoted_value(value)} is not one of {', '.join(allowed)}"
 
 
-def row_accounting_failures(read: FileRead) -> list[dict[str, object]]:
+def row_accounting_failures(
+    read: FileRead, records_per_row: Literal["one", "several"] = "several"
+) -> list[dict[str, object]]:
     """Files whose load-log counts disagree with the rows actually accepted and set aside.
 
-    Accepted rows are counted as distinct source rows (a wide row may become several long
-    rows), so the check holds for every reader. An empty list means every row is accounted for.
+    With ``"several"`` accepted rows are counted as distinct source rows (a wide row may become
+    several long rows), so the check holds for every reader. With ``"one"`` (the contract says
+    so for readers whose loaded row is one record) every row is counted, so a row accepted or
+    set aside twice is caught too. An empty list means every row is accounted for.
     """
 
-    def distinct_rows(table: pa.Table) -> dict[str, int]:
+    def counted_rows(table: pa.Table, counted: str) -> dict[str, int]:
         if table.num_rows == 0:
             return {}
         # DuckDB counts a national quarter's rows in parallel, several times faster than Arrow.
         with duckdb.connect() as connection:
             connection.register("numbered", table.select(["source_file", "row_number"]))
             counts = connection.sql(
-                "SELECT source_file, count(DISTINCT row_number) FROM numbered GROUP BY ALL"
+                f"SELECT source_file, {counted} FROM numbered GROUP BY ALL"
             ).fetchall()
         return {str(source_file): int(count) for source_file, count in counts}
 
-    loaded, aside = distinct_rows(read.accepted), distinct_rows(read.set_aside)
+    counted = "count(*)" if records_per_row == "one" else "count(DISTINCT row_number)"
+    loaded, aside = counted_rows(read.accepted, counted), counted_rows(read.set_aside, counted)
     failures = []
     for line in read.load_log.to_pylist():
         name = line["source_file"]
@@ -939,10 +948,6 @@ class SourceSpec:
     in the UI without blocking the publish; the query returns the rows to look at.
     ``extra_tables`` are further published tables the source's SQL creates that are not counted
     as loaded rows (e.g. one row per value of a multi-valued field of a record).
-    ``records_per_row`` says whether a loaded row is one record (``"one"``: the warehouse's row
-    accounting counts a file's records, so a row loaded twice is caught) or, in a wide layout,
-    several (``"several"``, e.g. a row per district with a column per month: it counts the
-    file's distinct row numbers).
     """
 
     source_id: str
@@ -957,7 +962,6 @@ class SourceSpec:
     reconcile_sql: str = ""
     warning_checks: tuple[tuple[str, str, str], ...] = ()
     extra_tables: tuple[str, ...] = ()
-    records_per_row: Literal["one", "several"] = "one"
 
 
 def parse_date(text: str, formats: Sequence[str]) -> tuple[dt.date | None, str | None]:

@@ -203,6 +203,7 @@ def build_contract() -> SourceContract:
                 {"columns": ["area_code", "period_start", "measure"]},
             ),
         ),
+        records_per_row="several",  # an authority-year row holds a figure per count column
     )
 
 
@@ -511,7 +512,6 @@ SPEC = SourceSpec(
     group="defra_flytipping",
     accepted_schema=ACCEPTED_SCHEMA,
     record_tables=("defra_flytipping_incidents",),
-    records_per_row="several",
     build_contract=build_contract,
     measures=measures,
     read_all=read_all,

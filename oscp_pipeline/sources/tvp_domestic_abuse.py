@@ -154,6 +154,7 @@ def build_contract() -> SourceContract:
                 {"columns": ["measure", "area_code", "month"]},
             ),
         ),
+        records_per_row="several",  # a district row holds a figure per month
     )
 
 
@@ -637,7 +638,6 @@ SPEC = SourceSpec(
     group="thames_valley_police",
     accepted_schema=ACCEPTED_SCHEMA,
     record_tables=(SOURCE_ID,),
-    records_per_row="several",
     build_contract=build_contract,
     measures=measures,
     read_all=read_all,

@@ -187,6 +187,7 @@ def build_contract() -> SourceContract:
                 {"columns": ["measure_id", "area_code", "month"]},
             ),
         ),
+        records_per_row="several",  # a strand column per row, each a record of its own
     )
 
 
@@ -535,7 +536,6 @@ SPEC = SourceSpec(
     group="thames_valley_police",
     accepted_schema=ACCEPTED_SCHEMA,
     record_tables=(SOURCE_ID,),
-    records_per_row="several",
     build_contract=build_contract,
     measures=measures,
     read_all=read_all,

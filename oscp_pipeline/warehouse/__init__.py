@@ -293,8 +293,9 @@ def discard(candidate: Path) -> None:
 def _row_accounting_sql() -> str:
     counted = {"one": "count(*)", "several": "count(DISTINCT row_number)"}
     loaded = " UNION ALL ".join(
-        f"SELECT source_file, {counted[spec.records_per_row]} AS n FROM {table} GROUP BY ALL"
+        f"SELECT source_file, {counted[records_per_row]} AS n FROM {table} GROUP BY ALL"
         for spec in SOURCES
+        for records_per_row in [spec.build_contract().records_per_row]
         for table in spec.record_tables
     )
     return f"""
