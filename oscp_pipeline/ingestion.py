@@ -41,8 +41,11 @@ class StagedBatch:
 
 
 def _head(table: pa.Table) -> pa.Table:
-    """The first rows as a copy, so the batch's full buffers can be freed."""
-    return table.take(pa.array(range(min(KEPT_ROWS, table.num_rows)), pa.int64()))
+    """The first rows in delivered order (by file, then row: street rows are read on every core
+    and kept in no order), as a copy, so the batch's full buffers can be freed."""
+    delivered_order = [("source_file", "ascending"), ("row_number", "ascending")]
+    first = pc.select_k_unstable(table, k=min(KEPT_ROWS, table.num_rows), sort_keys=delivered_order)
+    return table.take(first)
 
 
 def stage_batch(
