@@ -375,11 +375,12 @@ def test_refresh_publishes_records_and_monthly_observations(
         ("tvp_domestic_abuse.incidents", dt.date(2013, 7, 1), "E07000181", 120.0, "reported"),
         ("tvp_domestic_abuse.incidents", dt.date(2013, 10, 1), "E07000181", None, "not_available"),
     ]
+    # Two measures, six months, five districts and the county's unallocated part.
     assert query(
         wh,
         """SELECT count(*), count(DISTINCT period_start) FROM observations
            WHERE source_id = 'tvp_domestic_abuse'""",
-    ) == [(2 * 6 * 5, 6)]
+    ) == [(2 * 6 * (5 + 1), 6)]
     assert query(
         wh,
         "SELECT measure_id, break_date FROM series_break WHERE source_id = 'tvp_domestic_abuse' "

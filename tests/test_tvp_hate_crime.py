@@ -321,20 +321,21 @@ def test_refresh_publishes_totals_and_strands_as_separate_measures(
         ("tvp_hate_crime.crimes_strand_transgender_identity", 1.0),
         ("tvp_hate_crime.crimes_total", 20.0),
     ]
-    # Every district, month and measure of a loaded quarter has a figure: 0 where the extract
-    # had no row, unknown (NULL) where the extract set a row aside.
+    # Every district (and the county's unallocated part), month and measure of a loaded quarter
+    # has a figure: 0 where the extract had no row, unknown (NULL) where it set a row aside.
+    # 12 measures for 6 areas: 72 a month.
     assert query(
         wh,
         """SELECT period_start, value_status, count(*), sum(value) FROM observations
            WHERE source_id = 'tvp_hate_crime' GROUP BY ALL ORDER BY ALL""",
     ) == [
-        (dt.date(2013, 7, 1), "reported", 60, (10 + 11) + (20 + 23) + (6 + 6)),
-        (dt.date(2013, 8, 1), "reported", 60, 4 + 4),
-        (dt.date(2013, 9, 1), "reported", 60, 2 + 3),
-        (dt.date(2013, 10, 1), "not_available", 60 - 6, None),
+        (dt.date(2013, 7, 1), "reported", 72, (10 + 11) + (20 + 23) + (6 + 6)),
+        (dt.date(2013, 8, 1), "reported", 72, 4 + 4),
+        (dt.date(2013, 9, 1), "reported", 72, 2 + 3),
+        (dt.date(2013, 10, 1), "not_available", 72 - 6, None),
         (dt.date(2013, 10, 1), "reported", 6, 2 + 2),
-        (dt.date(2013, 11, 1), "not_available", 60, None),
-        (dt.date(2013, 12, 1), "not_available", 60, None),
+        (dt.date(2013, 11, 1), "not_available", 72, None),
+        (dt.date(2013, 12, 1), "not_available", 72, None),
     ]
     assert query(
         wh,
@@ -352,3 +353,37 @@ def test_refresh_publishes_totals_and_strands_as_separate_measures(
         if e.check_name == "tvp_hate_crime_strands_consistent"
     ]
     assert not check.passed
+
+
+def test_figures_whose_district_is_not_known_count_towards_the_county(
+    tmp_path: Path, instance: dg.DagsterInstance
+) -> None:
+    """A row for 'Oxfordshire (district unknown)' is the county's unallocated part: the months
+    it has no row for are 0, so its quarter is complete and the county total includes it."""
+    raw, wh = tmp_path / "raw", tmp_path / "wh"
+    unknown = [
+        "2013-08",
+        "Oxfordshire (district unknown)",
+        "Hate crime",
+        "3",
+        "3",
+        "0",
+        "0",
+        "0",
+        "0",
+    ]
+    write_extract(raw, [*ROWS, unknown])
+    result = refresh(raw, wh, instance)
+    assert result.success
+    assert query(
+        wh,
+        """SELECT period_start, value FROM observations
+           WHERE area_code = 'OSCP-UNALLOCATED' AND measure_id = 'tvp_hate_crime.crimes_total'
+           ORDER BY 1""",
+    ) == [(dt.date(2013, 7, 1), 0.0), (dt.date(2013, 8, 1), 3.0), (dt.date(2013, 9, 1), 0.0)]
+    assert query(
+        wh,
+        """SELECT area_type, value, value_status FROM scorecard
+           WHERE indicator_id = 'hate_crimes' AND quarter_start = DATE '2013-07-01'
+           AND area_type IN ('county', 'unallocated') ORDER BY 1""",
+    ) == [("county", 10 + 20 + 4 + 3.0, "reported"), ("unallocated", 3.0, "reported")]

@@ -1,9 +1,10 @@
 -- Thames Valley Police domestic abuse crimes and incidents: monthly figures per district.
 -- Each sheet of a workbook is logged on its own as '<workbook>#Crimes' or '<workbook>#Incidents';
--- the sheet names the measure. Every district gets a figure for every month a loaded sheet
--- covers: the sheet's figure; 0 for a district the sheet leaves out when nothing of the sheet
--- was set aside; NULL 'not_available' when a row of the sheet was set aside (a figure that did
--- not reconcile, an unknown district, ...), since the missing figure may be among those rows.
+-- the sheet names the measure. Every district, and the county's unallocated part, gets a figure
+-- for every month a loaded sheet covers: the sheet's figure; 0 for an area the sheet leaves out
+-- when nothing of the sheet was set aside; NULL 'not_available' when a row of the sheet was set
+-- aside (a figure that did not reconcile, an unknown district, ...), since the missing figure
+-- may be among those rows.
 
 CREATE TABLE tvp_domestic_abuse AS
 SELECT month, measure, area_code, value, source_file, row_number, sheet
@@ -26,7 +27,9 @@ covered AS (
     SELECT d.measure, a.area_code, d.month,
            bool_or(d.source_file IN (SELECT source_file FROM doubtful)) AS doubtful
     FROM delivered AS d
-    CROSS JOIN (SELECT area_code FROM partnership_area WHERE area_type = 'district') AS a
+    CROSS JOIN (
+        SELECT area_code FROM partnership_area WHERE area_type IN ('district', 'unallocated')
+    ) AS a
     GROUP BY ALL
 ),
 figures AS (

@@ -1,7 +1,8 @@
 -- Thames Valley Police hate crimes and incidents: the total and each strand, monthly per district.
 -- The total (offences, each counted once) and each strand (offences flagged with it) are separate
 -- measures, never added together. The extract leaves out a district, month and measure with no
--- offences, so every district gets a figure for every measure in every month of a loaded file:
+-- offences, so every district, and the county's unallocated part (figures the force could not
+-- place in a district), gets a figure for every measure in every month of a loaded file:
 -- 0 when the file has no row for it and set nothing aside; NULL 'not_available' when rows of the
 -- file were set aside (the missing figure may be among them).
 
@@ -26,7 +27,9 @@ covered AS (
     SELECT m.measure_id, a.area_code, d.month,
            bool_or(d.source_file IN (SELECT source_file FROM doubtful)) AS doubtful
     FROM delivered AS d
-    CROSS JOIN (SELECT area_code FROM partnership_area WHERE area_type = 'district') AS a
+    CROSS JOIN (
+        SELECT area_code FROM partnership_area WHERE area_type IN ('district', 'unallocated')
+    ) AS a
     CROSS JOIN (SELECT measure_id FROM dim_measure WHERE source_id = 'tvp_hate_crime') AS m
     GROUP BY ALL
 ),
