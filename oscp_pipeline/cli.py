@@ -51,15 +51,20 @@ def execute_refresh(
 ) -> dg.ExecuteInProcessResult:
     """Materialise every asset for every quarter present in the raw folder, in one run."""
     from oscp_pipeline.definitions import build_definitions
-    from oscp_pipeline.refresh import quarters_to_refresh, refresh_tags
-    from oscp_pipeline.resources import RawData
+    from oscp_pipeline.refresh import quarters_to_refresh, refresh_tags, withdrawn_quarters
+    from oscp_pipeline.resources import RawData, WarehouseStore
 
-    raw = resources["raw"]
-    assert isinstance(raw, RawData)
+    raw, store = resources["raw"], resources["store"]
+    assert isinstance(raw, RawData) and isinstance(store, WarehouseStore)
     defs = build_definitions(resources)
-    quarters, skipped = quarters_to_refresh(raw.path)
+    quarters, skipped = quarters_to_refresh(raw.path, store.staging_dir)
     for quarter in skipped:
         print(f"note: {periods.fy_quarter_label(quarter)} is not over yet; not refreshed")
+    for quarter in withdrawn_quarters(raw.path, store.staging_dir):
+        print(
+            f"note: {periods.fy_quarter_label(quarter)} has no street-level files any more; "
+            "its street rows are removed from the warehouse"
+        )
     job = defs.resolve_job_def("quarterly_refresh")
     if quarters:
         print(

@@ -15,7 +15,7 @@ from oscp_pipeline.assets.reports import REPORT_ASSETS
 from oscp_pipeline.assets.warehouse import warehouse_and_scorecard
 from oscp_pipeline.partitions import FINANCIAL_QUARTERS
 from oscp_pipeline.refresh import refresh_run_request
-from oscp_pipeline.resources import RawData, default_resources
+from oscp_pipeline.resources import RawData, WarehouseStore, default_resources
 
 REFRESH_JOB = dg.define_asset_job(
     "quarterly_refresh",
@@ -34,9 +34,9 @@ REFRESH_JOB = dg.define_asset_job(
     "restages every quarter present in the raw folder and republishes the warehouse.",
 )
 def quarterly_refresh_schedule(
-    context: dg.ScheduleEvaluationContext, raw: RawData
+    context: dg.ScheduleEvaluationContext, raw: RawData, store: WarehouseStore
 ) -> dg.RunRequest | dg.SkipReason:
-    request = refresh_run_request(raw.path)
+    request = refresh_run_request(raw.path, store.staging_dir)
     if request is None:
         return dg.SkipReason(f"No quarterly extracts found under {raw.path}")
     return request

@@ -1,4 +1,5 @@
-"""Which quarters a refresh covers: every quarter for which partner extracts are present."""
+"""Which quarters a refresh covers: every quarter for which partner extracts are present, and
+every quarter staged earlier whose street files have since been withdrawn."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from pathlib import Path
 
 import dagster as dg
 
-from oscp_pipeline import periods
+from oscp_pipeline import periods, staging
 from oscp_pipeline.partitions import FINANCIAL_QUARTERS, partition_key
 from oscp_pipeline.sources import police_uk
 
@@ -15,11 +16,34 @@ RANGE_START_TAG = "dagster/asset_partition_range_start"
 RANGE_END_TAG = "dagster/asset_partition_range_end"
 
 
-def quarters_to_refresh(raw_dir: Path) -> tuple[list[dt.date], list[dt.date]]:
-    """(quarters with extracts that have a partition, quarters not yet complete to skip)."""
+def staged_quarters(staging_root: Path) -> list[dt.date]:
+    """Quarters an earlier refresh staged street rows for."""
+    folder = staging.partition_dir(staging_root, police_uk.SOURCE_ID, "")
+    if not folder.is_dir():
+        return []
+    quarters = []
+    for path in folder.iterdir():
+        try:
+            quarters.append(dt.date.fromisoformat(path.name))
+        except ValueError:  # scratch and removed folders, the lock file
+            continue
+    return sorted(quarters)
+
+
+def withdrawn_quarters(raw_dir: Path, staging_root: Path) -> list[dt.date]:
+    """Quarters staged earlier whose street files are no longer in the raw folder: a refresh
+    covers them too, so their staged rows are removed instead of published again."""
+    present = set(police_uk.quarters_present(raw_dir))
+    return [quarter for quarter in staged_quarters(staging_root) if quarter not in present]
+
+
+def quarters_to_refresh(raw_dir: Path, staging_root: Path) -> tuple[list[dt.date], list[dt.date]]:
+    """(quarters to run: with extracts, or withdrawn since they were staged; quarters with
+    extracts that are not yet complete, to skip)."""
     present = police_uk.quarters_present(raw_dir)
+    candidates = sorted({*present, *withdrawn_quarters(raw_dir, staging_root)})
     valid = set(FINANCIAL_QUARTERS.get_partition_keys())
-    usable = [q for q in present if partition_key(q) in valid]
+    usable = [q for q in candidates if partition_key(q) in valid]
     return usable, [q for q in present if partition_key(q) not in valid]
 
 
@@ -33,8 +57,8 @@ def refresh_tags(quarters: list[dt.date]) -> dict[str, str]:
     }
 
 
-def refresh_run_request(raw_dir: Path) -> dg.RunRequest | None:
-    quarters, _ = quarters_to_refresh(raw_dir)
+def refresh_run_request(raw_dir: Path, staging_root: Path) -> dg.RunRequest | None:
+    quarters, _ = quarters_to_refresh(raw_dir, staging_root)
     if not quarters:
         return None
     return dg.RunRequest(tags=refresh_tags(quarters))

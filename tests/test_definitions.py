@@ -78,10 +78,15 @@ def test_the_schedule_requests_one_run_over_every_quarter_present(tmp_path: Path
     assert request.tags["dagster/asset_partition_range_start"] == "2013-04-01"
     assert request.tags["dagster/asset_partition_range_end"] == "2014-01-01"
     assert request.tags["oscp/quarters"] == "2013-14 Q1 to 2013-14 Q4"
+    # A quarter staged by an earlier refresh whose files have since been withdrawn is covered
+    # too, so the run removes its staged rows.
+    (tmp_path / "wh" / "staging" / "police_uk" / "2014-04-01").mkdir(parents=True)
+    (request,) = schedule.evaluate_tick(context).run_requests or []
+    assert request.tags["oscp/quarters"] == "2013-14 Q1 to 2014-15 Q1"
     empty = dg.build_schedule_context(
         resources={
             "raw": RawData(raw_dir=str(tmp_path / "none")),
-            "store": WarehouseStore(warehouse_dir=str(tmp_path / "wh")),
+            "store": WarehouseStore(warehouse_dir=str(tmp_path / "new-wh")),
         }
     )
     assert schedule.evaluate_tick(empty).skip_message

@@ -136,7 +136,7 @@ def measure_pipeline(raw_dir: Path, work_dir: Path) -> dict[str, Any]:
     loaded_at = dt.datetime.now(dt.UTC).replace(tzinfo=None)
 
     start, cpu_start = time.perf_counter(), time.process_time()
-    quarters, _ = quarters_to_refresh(raw_dir)
+    quarters, _ = quarters_to_refresh(raw_dir, store / "staging")
     batches = []
     rss_by_quarter = []
     for quarter in quarters:
