@@ -65,10 +65,14 @@ def test_refreshing_the_sample_loads_every_quarter_and_accounts_for_every_row(
     assert spans.pop("stop_hate_uk_reports") == (10, "2012-13 Q3", "2014-15 Q4")  # began Oct 2012
     assert set(spans.values()) == {(16, "2011-12 Q1", "2014-15 Q4")}
     # Each OSCP area level adds up: 5 districts + 4 CSPs + the county per indicator and quarter;
-    # Home Office data are published by CSP (4 CSPs + the county); Stop Hate UK also has reports
-    # whose district is not known.
-    per_cell = """SELECT indicator_id LIKE 'ho_%', indicator_id = 'stop_hate_uk_reports', count(*)
-                  FROM scorecard GROUP BY indicator_id, quarter_start"""
+    # Home Office data are published by CSP (4 CSPs + the county); Stop Hate UK and the force's
+    # hate crime and domestic abuse extracts also have figures whose district is not known.
+    per_cell = """SELECT indicator_id LIKE 'ho_%', source_id IN ('stop_hate_uk', 'tvp_hate_crime',
+                         'tvp_domestic_abuse'), count(*)
+                  FROM scorecard
+                  JOIN (SELECT DISTINCT indicator_id, source_id FROM dim_indicator_measure
+                        JOIN dim_measure USING (measure_id)) USING (indicator_id)
+                  GROUP BY indicator_id, source_id, quarter_start"""
     assert set(query(wh, per_cell)) == {(False, False, 10), (True, False, 5), (False, True, 11)}
     annual = query(
         wh,
