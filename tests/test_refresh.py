@@ -196,3 +196,55 @@ def test_a_refresh_writes_the_excel_scorecard_and_the_biannual_report(
     assert "2013-14 Q4" in str(workbook["County"]["A1"].value)
     assert "2013-14" in html.read_text(encoding="utf-8")
     assert not list((wh / "reports").glob("tmp*"))
+
+
+def test_a_crime_type_not_yet_published_is_not_applicable_not_zero(
+    tmp_path: Path, instance: dg.DagsterInstance
+) -> None:
+    """data.police.uk first published criminal damage in September 2011 and bicycle theft in May
+    2013: before that a month's files have no such rows because the category did not exist,
+    so its figure is not applicable, not 0, and all crime adds up the categories that did. A
+    month of the category with no rows in a district is a real 0, and an archive that does hold
+    rows of it before then is counted as it is."""
+    raw, wh = tmp_path / "raw", tmp_path / "wh"
+    write_street_file(
+        raw,
+        "2011-07",
+        [
+            street_row("a", "2011-07", crime_type="Burglary"),
+            street_row("b", "2011-07", crime_type="Other crime"),
+        ],
+    )
+    write_street_file(raw, "2011-10", [street_row("c", "2011-10", crime_type="Burglary")])
+    write_street_file(
+        raw,
+        "2011-08",
+        [street_row("d", "2011-08", "Oxford 001A", crime_type="Criminal damage and arson")],
+    )
+    assert refresh(raw, wh, instance).success
+
+    def figures(measure: str) -> list[tuple]:
+        return query(
+            wh,
+            f"""SELECT period_start, value_status, count(*), sum(value) FROM observations
+                WHERE measure_id = 'police_uk.{measure}' GROUP BY ALL ORDER BY ALL""",
+        )
+
+    assert figures("criminal_damage_and_arson") == [
+        (dt.date(2011, 7, 1), "not_applicable", 5, None),
+        (dt.date(2011, 8, 1), "reported", 5, 1.0),
+        (dt.date(2011, 10, 1), "reported", 5, 0.0),
+    ]
+    assert figures("bicycle_theft") == [
+        (dt.date(2011, month, 1), "not_applicable", 5, None) for month in (7, 8, 10)
+    ]
+    assert figures("all_crime") == [
+        (dt.date(2011, 7, 1), "reported", 5, 2.0),
+        (dt.date(2011, 8, 1), "reported", 5, 1.0),
+        (dt.date(2011, 10, 1), "reported", 5, 1.0),
+    ]
+    assert query(
+        wh,
+        """SELECT break_date FROM series_break
+           WHERE measure_id = 'police_uk.other_crime' ORDER BY 1""",
+    ) == [(dt.date(2011, 9, 1),), (dt.date(2013, 5, 1),)]
