@@ -42,3 +42,26 @@ def test_a_sheet_below_title_rows_is_read_with_excel_row_numbers(tmp_path: Path)
     ]
     with pytest.raises(FileRejected, match="no sheet named 'Complaints'; the workbook has"):
         read_xlsx_table(tmp_path / "t.xlsx", columns, "t.xlsx", sheet="Complaints")
+
+
+def test_a_sheet_whose_header_uses_a_declared_alias_is_found(tmp_path: Path) -> None:
+    """The header row is found by every spelling a column is accepted under, not only its
+    main header: a workbook headed 'Case Reference' is read like one headed 'Case Ref'."""
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.title = "Complaints"
+    sheet.append(["Environmental health complaints"])
+    sheet.append(["Case Reference", "Category"])
+    sheet.append(["EH/13/1", "Music"])
+    workbook.save(tmp_path / "t.xlsx")
+    columns = [
+        Column("case_ref", "Case Ref", "", aliases=("Case Reference",)),
+        Column("category", "Category", ""),
+    ]
+    records = read_xlsx_table(tmp_path / "t.xlsx", columns, "t.xlsx", sheet="Complaints")
+    assert records.table.to_pylist() == [
+        {"case_ref": "EH/13/1", "category": "Music", "row_number": 3}
+    ]
+    missing = [Column("case_ref", "Case Ref", ""), Column("officer", "Officer", "")]
+    with pytest.raises(FileRejected, match="no header row with 'Case Ref', 'Officer' in the first"):
+        read_xlsx_table(tmp_path / "t.xlsx", missing, "t.xlsx", sheet="Complaints")

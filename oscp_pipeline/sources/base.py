@@ -1036,16 +1036,25 @@ def read_xlsx_rows(path: Path, source_file: str, sheet: str | None) -> tuple[str
 
 
 def find_header_row(
-    rows: list[list[str]], markers: Sequence[str], source_file: str, sheet: str, search: int = 50
+    rows: list[list[str]],
+    markers: Sequence[Sequence[str]],
+    source_file: str,
+    sheet: str,
+    search: int = 50,
 ) -> int:
-    """Index of the first row holding every marker header, below any title or banner rows."""
-    wanted = {normalise_header(marker) for marker in markers}
+    """Index of the first row holding every marker header, below any title or banner rows.
+
+    Each marker is a header and the other spellings it is accepted under (a column's
+    ``accepted_headers``); a row holds it when one of them is a cell of the row.
+    """
+    wanted = [{normalise_header(spelling) for spelling in marker} for marker in markers]
     for index, row in enumerate(rows[:search]):
-        if wanted <= {normalise_header(cell) for cell in row}:
+        cells = {normalise_header(cell) for cell in row}
+        if all(marker & cells for marker in wanted):
             return index
     raise FileRejected(
         source_file,
-        f"sheet {sheet!r}: no header row with {', '.join(repr(m) for m in markers)} "
+        f"sheet {sheet!r}: no header row with {', '.join(repr(m[0]) for m in markers)} "
         f"in the first {search} rows",
     )
 
@@ -1059,8 +1068,11 @@ def read_xlsx_table(
 ) -> RawRecords:
     """A worksheet table as text columns named by the contract, with Excel's row numbers."""
     name, rows = read_xlsx_rows(path, source_file, sheet)
-    required = [c.header for c in columns if c.required]
-    header_index = find_header_row(rows, markers or required, source_file, name)
+    if markers is None:
+        wanted = [column.accepted_headers() for column in columns if column.required]
+    else:
+        wanted = [(marker,) for marker in markers]
+    header_index = find_header_row(rows, wanted, source_file, name)
     header = rows[header_index]
     header_map, unknown = match_header(header, columns, source_file)
     data: dict[str, list[str]] = {column: [] for column in header_map.values()}
