@@ -407,14 +407,14 @@ REGULAR_LINES = [_line(row) for row in IRREGULAR]
             IRREGULAR,
             [*REGULAR_LINES[:3], _line(TOO_MANY), *REGULAR_LINES[3:]],
             [2, 3, 4, 6, 7, 8],
-            [(5, "row has 14 fields; expected 12")],
+            [(5, "row has 14 fields; the header has 12")],
             id="too many fields",
         ),
         pytest.param(
             IRREGULAR,
             [*REGULAR_LINES[:3], _line(TOO_FEW), *REGULAR_LINES[3:]],
             [2, 3, 4, 6, 7, 8],
-            [(5, "row has 5 fields; expected 12")],
+            [(5, "row has 5 fields; the header has 12")],
             id="too few fields",
         ),
         pytest.param(

@@ -580,9 +580,9 @@ def test_a_lone_carriage_return_before_the_header_rejects_the_file_naming_the_co
     damaged = b"\r1\r\n" + sample_file(RETURNS_FILE)
     line = only_line(read_files("district_flytipping_returns", {RETURNS_FILE: damaged}))
     assert line["status"] == "rejected"
-    assert str(line["message"]).startswith(
+    assert line["message"] == (
         "required column(s) 'Council', 'Financial Year', 'Quarter', 'Land Type', 'Incidents' "
-        "not found; the header row has: "
+        "not found; the first row has 0 cell(s), of which 0 are known headers (none)"
     )
 
 
@@ -606,7 +606,7 @@ def test_a_header_longer_than_the_csv_module_allows_is_read() -> None:
     after = read_files("tvp_s27_directions", {DIRECTIONS_FILE: widened})
     assert only_line(after)["status"] == "loaded"
     assert after.accepted.equals(before.accepted)
-    assert after.warnings == [f"{DIRECTIONS_FILE}: ignored unknown column(s) {[long_header]}"]
+    assert after.warnings == [f"{DIRECTIONS_FILE}: ignored 1 unknown column(s): column 5"]
 
 
 def test_a_workbook_with_a_damaged_sheet_is_rejected_naming_the_sheet() -> None:
@@ -650,6 +650,6 @@ def test_a_lost_line_break_after_the_header_does_not_show_a_callers_details() ->
     name = "stop_hate_uk/stop_hate_uk_2014-15_Q4.csv"
     joined = join_lines(sample_file(name), at=0)
     read = read_files("stop_hate_uk", {name: joined})
-    unknown = [f"column {number}" for number in (11, 12, 13, 14, 15, 16, 17, 21)]
-    assert read.warnings == [f"{name}: ignored unknown column(s) {unknown}"]
+    unknown = ", ".join(f"column {number}" for number in (11, 12, 13, 14, 15, 16, 17, 21))
+    assert read.warnings == [f"{name}: ignored 8 unknown column(s): {unknown}"]
     assert_no_personal_values(read)

@@ -180,7 +180,7 @@ def test_a_five_megabyte_field_is_read(tmp_path: Path) -> None:
     data = HEADER + f'A1,"{long_text}"\r\nA2,Music\r\nA3,{long_text},extra\r\n'.encode()
     records = read_bytes(tmp_path, data)
     assert rows(records) == [("A1", long_text, 2), ("A2", "Music", 3)]
-    assert records.malformed == [(4, f"A3,{long_text},extra")]
+    assert records.malformed == [(4, 3)]  # row 4 has 3 fields; its text is not kept
 
 
 def test_a_category_of_megabytes_is_set_aside_with_a_short_reason(tmp_path: Path) -> None:
@@ -230,7 +230,7 @@ def test_rows_after_blank_lines_keep_the_numbers_a_spreadsheet_shows(
         ("A2", f"Two{newline}lines", 4),
         ("A4", "Music", 8),
     ]
-    assert records.malformed == [(5, "A3,too,many")]
+    assert records.malformed == [(5, 3)]
 
 
 def test_row_numbers_after_blank_lines_follow_quotes_as_the_parser_reads_them(

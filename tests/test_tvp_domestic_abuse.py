@@ -334,7 +334,7 @@ def test_layout_variations_leave_the_figures_unchanged(tmp_path: Path) -> None:
     write_quarter(tmp_path / "varied", **varied)
     result = read(tmp_path / "varied")
     assert result.warnings == [
-        f"{FOLDER}/{Q2_FILE}#{sheet}: ignored unknown column(s) ['Analyst']"
+        f"{FOLDER}/{Q2_FILE}#{sheet}: ignored 1 unknown column(s): column 6"
         for sheet in ("Crimes", "Incidents")
     ]
     numbers = result.accepted["row_number"].to_pylist()

@@ -10,6 +10,7 @@ from __future__ import annotations
 import codecs
 import csv
 import datetime as dt
+import difflib
 import functools
 import hashlib
 import io
@@ -22,7 +23,7 @@ from collections.abc import Callable, Collection, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import Literal, NamedTuple
 
 import duckdb
 import numpy as np
@@ -160,21 +161,33 @@ class FileRead:
         )
 
 
+class MalformedRow(NamedTuple):
+    """A row whose fields do not line up with the header: its row number and how many fields
+    it has. Its text is not kept: its cells cannot be trusted and may hold personal data."""
+
+    number: int
+    fields: int
+
+
 @dataclass
 class RawRecords:
     """A delimited file read as text: one string column per contract column, plus row numbers.
 
     ``row_number`` counts the header as row 1, as a spreadsheet shows the file (a blank line is a
     row too). Rows with the wrong number of fields are not in ``table`` but in ``malformed``, so
-    they can be set aside. ``warnings`` say what an analyst should check (e.g. mixed encodings).
+    they can be set aside. ``unknown_columns`` are the positions (from 1) of the header cells no
+    contract column claims. ``warnings`` say what an analyst should check (e.g. mixed
+    encodings). ``header_fields`` is the number of fields of a CSV header line, blank cells
+    included, the width every row must have (a worksheet has no malformed rows: 0).
     """
 
     table: pa.Table
-    malformed: list[tuple[int, str]]
+    malformed: list[MalformedRow]
     header_map: dict[str, str]
-    unknown_columns: list[str]
+    unknown_columns: list[int]
     encoding: str
     warnings: list[str] = field(default_factory=list)
+    header_fields: int = 0
 
 
 def sha256_of(path: Path) -> str:
@@ -455,11 +468,11 @@ def normalise_header(text: str) -> str:
 
 def match_header(
     found: Sequence[str], columns: Sequence[Column], source_file: str
-) -> tuple[dict[str, str], list[str]]:
+) -> tuple[dict[str, str], list[int]]:
     """Map the file's headers to canonical column names, whatever their order.
 
-    Returns (found header -> canonical name, unknown headers). A missing required column
-    rejects the file with a message naming it and listing what was found.
+    Returns (found header -> canonical name, positions from 1 of the unknown headers). A missing
+    required column rejects the file with a message naming it and the known headers found.
     """
     positions: dict[str, list[int]] = {}
     for position, header in enumerate(found, start=1):
@@ -494,31 +507,73 @@ def match_header(
         elif column.required:
             missing.append(column.header)
     if missing:
-        expected = f"required column(s) {', '.join(repr(m) for m in missing)} not found"
-        if any(column.personal for column in columns):
-            # A file without its header row would show its first record here: name only the
-            # cells that are known column headers.
-            known = [header for header in found if header in header_map]
-            raise FileRejected(
-                source_file,
-                f"{expected}; the first row has {len(found)} cell(s), of which "
-                f"{len(known)} are known headers ({', '.join(repr(h) for h in known) or 'none'});"
-                " the other cells are not shown, as this source's rows may hold personal data",
+        # A file without its header row would show its first record here: only the cells that
+        # are known headers, or a close misspelling of a missing one, are named.
+        known = [header for header in found if header in header_map]
+        misspelt = {
+            (cell, column.header): None
+            for column in columns
+            if column.header in missing
+            for cell in found
+            if cell not in header_map and _misspelling_of(cell, column)
+        }
+        parts = [
+            f"required column(s) {', '.join(repr(m) for m in missing)} not found",
+            f"the first row has {len(found)} cell(s), of which {len(known)} are known headers "
+            f"({', '.join(repr(h) for h in known) or 'none'})",
+            *(f"{cell!r} looks like {header!r}" for cell, header in misspelt),
+        ]
+        shown = {*known, *(cell for cell, _ in misspelt)}
+        hidden = sum(1 for cell in found if cell not in shown)
+        if hidden:
+            parts.append(
+                f"the other {hidden} cell(s) are not shown, as they may be a record's values"
             )
-        raise FileRejected(
-            source_file, f"{expected}; the header row has: {', '.join(repr(h) for h in found)}"
-        )
-    unknown = [header for header in found if header not in header_map and header.strip()]
+        raise FileRejected(source_file, "; ".join(parts))
+    unknown = [
+        position
+        for position, header in enumerate(found, start=1)
+        if header not in header_map and header.strip()
+    ]
     return header_map, unknown
+
+
+# How alike a header cell and a contract header must be (difflib's ratio) for the cell to be
+# named as a misspelling of the header: 'Distrct' and 'District' score 0.93. Its length must be
+# close too: a header that lost its line break ends with the first record's first value
+# ('Transgender identity2013-10'), which is data, not a misspelling.
+_MISSPELLING_RATIO = 0.8
+_MISSPELLING_LENGTH = 2
+
+
+def _misspelling_of(cell: str, column: Column) -> bool:
+    """Whether a header cell is a close misspelling of one of ``column``'s accepted headers."""
+    key = normalise_header(cell)
+    return any(
+        abs(len(key) - len(header)) <= _MISSPELLING_LENGTH
+        and difflib.SequenceMatcher(None, key, header).ratio() >= _MISSPELLING_RATIO
+        for header in map(normalise_header, column.accepted_headers())
+    )
+
+
+def unknown_columns_warnings(source_file: str, positions: Sequence[int]) -> list[str]:
+    """The warning that a file's unknown columns were ignored, naming each by its position
+    (from 1), never by its header text: when a header line loses its line break, its cells are
+    the first record's values. No warning when there is none."""
+    if not positions:
+        return []
+    listed = ", ".join(f"column {position}" for position in positions)
+    return [f"{source_file}: ignored {len(positions)} unknown column(s): {listed}"]
 
 
 def read_csv_header(
     utf8: bytes, columns: Sequence[Column], source_file: str
-) -> tuple[list[str], dict[str, str], list[str]]:
+) -> tuple[list[str], dict[str, str], list[int]]:
     """The header cells of a CSV file (UTF-8 bytes), matched to the contract's columns.
 
-    Returns (header cells, found header -> canonical name, unknown headers). A file that is not
-    text, or whose first line is not a header of the contract, is rejected saying why.
+    Returns (header cells, found header -> canonical name, positions of unknown headers). A
+    file that is not text, or whose first line is not a header of the contract, is rejected
+    saying why.
     """
     if b"\x00" in utf8:
         raise FileRejected(
@@ -553,10 +608,10 @@ def read_delimited(path: Path, columns: Sequence[Column], source_file: str) -> R
     # pyarrow numbers malformed rows counting the header as row 1 and skipping blank lines:
     # position n - 2 among the data rows, which the file's own row numbers replace.
     numbers = data_row_numbers(utf8, table.num_rows + len(parsed_malformed))
-    positions = [number - 2 for number, _ in parsed_malformed]
+    positions = [row.number - 2 for row in parsed_malformed]
     malformed = [
-        (int(numbers[position]), text)
-        for position, (_, text) in zip(positions, parsed_malformed, strict=True)
+        MalformedRow(int(numbers[position]), row.fields)
+        for position, row in zip(positions, parsed_malformed, strict=True)
     ]
     renamed = {
         name: header_map[header]
@@ -574,7 +629,13 @@ def read_delimited(path: Path, columns: Sequence[Column], source_file: str) -> R
                 column.name, pa.nulls(canonical.num_rows, pa.string())
             )
     return RawRecords(
-        canonical, malformed, header_map, unknown, decoded.encoding, list(decoded.warnings)
+        canonical,
+        malformed,
+        header_map,
+        unknown,
+        decoded.encoding,
+        list(decoded.warnings),
+        header_fields=len(first_line),
     )
 
 
@@ -586,13 +647,13 @@ _LARGEST_CSV_BLOCK_SIZE = 1 << 30
 
 def _parse_csv(
     utf8: bytes, column_names: Sequence[str], source_file: str
-) -> tuple[pa.Table, list[tuple[int, str]]]:
+) -> tuple[pa.Table, list[MalformedRow]]:
     """The rows of a CSV file (UTF-8, header skipped) as text, and the malformed rows skipped,
-    as (pyarrow's row number, text)."""
-    malformed: list[tuple[int, str]] = []
+    with pyarrow's row numbers."""
+    malformed: list[MalformedRow] = []
 
     def keep_malformed(row: pa_csv.InvalidRow) -> str:
-        malformed.append((row.number, row.text))
+        malformed.append(MalformedRow(row.number, row.actual_columns))
         return "skip"
 
     def parse(block_size: int, use_threads: bool) -> pa.Table:
@@ -621,15 +682,17 @@ def _parse_csv(
         table = parse(block_size, use_threads=True)
         return parse(block_size, use_threads=False) if malformed else table
 
+    # The parser's message can quote the offending text, which may be personal data.
+    unreadable = "not readable as CSV (parser detail withheld)"
     try:
         return parse_numbered(_CSV_BLOCK_SIZE), malformed
     except pa.ArrowInvalid as error:
         if len(utf8) < _CSV_BLOCK_SIZE:
-            raise FileRejected(source_file, f"not readable as CSV: {error}") from error
+            raise FileRejected(source_file, unreadable) from error
     try:
         return parse_numbered(min(len(utf8) + 1, _LARGEST_CSV_BLOCK_SIZE)), malformed
     except pa.ArrowInvalid as error:
-        raise FileRejected(source_file, f"not readable as CSV: {error}") from error
+        raise FileRejected(source_file, unreadable) from error
 
 
 _QUOTE, _COMMA, _LF, _CR = b'"'[0], b","[0], b"\n"[0], b"\r"[0]
@@ -729,7 +792,7 @@ def _delimiter_hint(first_line: Sequence[str]) -> str:
 
 # Reasons and load-log messages are read in tables and reports: one quoting a whole free-text
 # value (a megabyte has been seen) is cut to these lengths. A set-aside row's ``record`` keeps
-# the row whole.
+# the row's values whole.
 REASON_LIMIT = 1000
 MESSAGE_LIMIT = 2000
 QUOTED_VALUE_LIMIT = 200
@@ -801,9 +864,10 @@ def set_aside_row(
 ) -> dict[str, object]:
     """One ``set_aside`` row (``SET_ASIDE_SCHEMA``), in the shape every source shares.
 
-    ``record`` is the row as delivered, as JSON, so a partner can find and correct it; it is
-    kept whole. A reason longer than ``REASON_LIMIT`` characters (one quoting a long free-text
-    value) is cut, saying how long it was.
+    ``record`` is the row's values in the contract's columns, as JSON, so a partner can find and
+    correct it (``WITHHELD_ROW_RECORD`` for a row that could not be parsed); it is kept whole. A
+    reason longer than ``REASON_LIMIT`` characters (one quoting a long free-text value) is cut,
+    saying how long it was.
     """
     return {
         "source_id": source_id,
@@ -815,14 +879,25 @@ def set_aside_row(
     }
 
 
+# The record of a row that could not be parsed. Its text is never kept, whatever the source: a
+# misplaced comma can move a personal or free-text value into any field. The row is line
+# ``row_number`` of ``source_file`` as delivered.
+WITHHELD_ROW_RECORD = json.dumps({"note": "row text withheld: may contain personal data"})
+
+
+def malformed_reason(fields: int, header_fields: int) -> str:
+    """Why a row whose fields do not line up with the header is set aside."""
+    return f"row has {fields} fields; the header has {header_fields}"
+
+
 def malformed_row(
-    source_id: str, source_file: str, row_number: int, text: str, width: int
+    source_id: str, source_file: str, row: MalformedRow, header_fields: int
 ) -> dict[str, object]:
-    """The set-aside row of a line whose fields do not line up with the ``width`` header
-    fields: its cells cannot be trusted, so it is kept as the text that arrived."""
-    reason = f"row does not have the {width} fields of the header"
+    """The set-aside row of a line whose fields do not line up with the ``header_fields``
+    fields of the header: its cells cannot be trusted, so only its place and width are kept."""
+    reason = malformed_reason(row.fields, header_fields)
     return set_aside_row(
-        source_id, source_file, row_number, "malformed_row", reason, json.dumps({"text": text})
+        source_id, source_file, row.number, "malformed_row", reason, WITHHELD_ROW_RECORD
     )
 
 

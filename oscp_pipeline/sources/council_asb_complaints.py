@@ -53,6 +53,7 @@ from oscp_pipeline.sources.base import (
     set_aside_row,
     sha256_of,
     superseded_reason,
+    unknown_columns_warnings,
 )
 from oscp_pipeline.sources.council_asb_layouts import (
     CANONICAL_CATEGORIES,
@@ -294,8 +295,7 @@ def read_all(raw_dir: Path, layouts: Sequence[CouncilLayout] = LAYOUTS) -> FileR
                 f"{source_file}: arrived as {records.encoding}; the {layout.title} layout "
                 f"expects {' or '.join(layout.encodings)}"
             )
-        if records.unknown_columns:
-            warnings.append(f"{source_file}: ignored unknown column(s) {records.unknown_columns}")
+        warnings.extend(unknown_columns_warnings(source_file, records.unknown_columns))
         warnings.extend(records.warnings)  # stray bytes in the text, if any
         readable[source_file] = (path, (layout.council, quarter))
         contents[source_file] = (layout, records, totals)
@@ -308,10 +308,11 @@ def read_all(raw_dir: Path, layouts: Sequence[CouncilLayout] = LAYOUTS) -> FileR
         quarter = readable[source_file][1][1]
         if totals is not None:
             set_aside.append(totals)
-        for number, text in records.malformed:
-            if totals is None or number != totals["row_number"]:
-                width = len(records.header_map) + len(records.unknown_columns)
-                set_aside.append(malformed_row(SOURCE_ID, source_file, number, text, width))
+        for malformed in records.malformed:
+            if totals is None or malformed.number != totals["row_number"]:
+                set_aside.append(
+                    malformed_row(SOURCE_ID, source_file, malformed, records.header_fields)
+                )
         references = loaded.setdefault(layout.council, {})
         for row in records.table.to_pylist():
             if totals is not None and row["row_number"] == totals["row_number"]:
@@ -359,15 +360,15 @@ def _read_layout_file(path: Path, layout: CouncilLayout, source_file: str) -> Ra
     return read_delimited(path, layout.columns, source_file)
 
 
-def _last_line(path: Path, layout: CouncilLayout, source_file: str) -> tuple[str, list[str]]:
-    """The file's last non-blank line: its text, and its cells."""
+def _last_line(path: Path, layout: CouncilLayout, source_file: str) -> list[str]:
+    """The cells of the file's last non-blank line (a worksheet's without its trailing blanks)."""
     if layout.file_type == "xlsx":
         _, rows = read_xlsx_rows(path, source_file, layout.sheet)
         cells = next((row for row in reversed(rows) if any(row)), [])
-        return ",".join(cells).rstrip(","), cells
+        return cells[: max((i + 1 for i, cell in enumerate(cells) if cell), default=0)]
     text = decode_to_utf8(path.read_bytes())[0].decode("utf-8")
     line = next((line for line in reversed(text.splitlines()) if line.strip()), "")
-    return line, next(csv.reader([line]), [])
+    return next(csv.reader([line]), [])
 
 
 def _totals_line(
@@ -376,31 +377,38 @@ def _totals_line(
     """The set-aside row of the layout's totals line, once checked against the detail rows.
 
     A missing totals line, or one that disagrees with the rows above it, rejects the file: the
-    delivery is incomplete or not what the council counted.
+    delivery is incomplete or not what the council counted. The line is named by its row
+    number, never quoted: a last line that is not a totals line is a complaint row, which may
+    name the complainant.
     """
     if layout.totals_line is None:
         return None
-    numbers = [*records.table["row_number"].to_pylist(), *(n for n, _ in records.malformed)]
-    text, cells = _last_line(path, layout, source_file)
+    numbers = [*records.table["row_number"].to_pylist(), *(row.number for row in records.malformed)]
+    expected = (
+        f"the {layout.title} layout ends with a totals line like {layout.totals_line.example!r}"
+    )
+    if not numbers:
+        raise FileRejected(source_file, f"{expected}; the file has no line below the header")
+    cells = _last_line(path, layout, source_file)
     stated = layout.totals_line.match(cells)
-    if not numbers or stated is None:
+    row_number, detail_rows = max(numbers), len(numbers) - 1
+    if stated is None:
         raise FileRejected(
             source_file,
-            f"the {layout.title} layout ends with a totals line like "
-            f"{layout.totals_line.example!r}; the last line is {text!r}",
+            f"{expected}; the last line (row {row_number}, {len(cells)} fields) is not one",
         )
-    row_number, detail_rows = max(numbers), len(numbers) - 1
     if stated != detail_rows:
         raise FileRejected(
             source_file,
-            f"totals line {row_number} ({text!r}) states {stated} complaints but the file has "
+            f"totals line {row_number} states {stated} complaints but the file has "
             f"{detail_rows} complaint rows",
         )
     reason = (
         f"totals line: {stated} complaints, agreeing with the {detail_rows} complaint rows "
         "above it; not loaded as data"
     )
-    record = json.dumps({"text": text})
+    # Only the count the line states: its label cell is free text.
+    record = json.dumps({"total": stated})
     return set_aside_row(SOURCE_ID, source_file, row_number, "totals_line", reason, record)
 
 

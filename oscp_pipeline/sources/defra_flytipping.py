@@ -48,6 +48,7 @@ from oscp_pipeline.sources.base import (
     set_aside_row,
     sha256_of,
     source_files,
+    unknown_columns_warnings,
     year_outside_file,
 )
 
@@ -274,13 +275,11 @@ def read_defra_files(paths: list[Path], raw_dir: Path) -> FileRead:
             continue
         info["encoding"] = records.encoding
         info["rows_read"] = records.table.num_rows + len(records.malformed)
-        if records.unknown_columns:
-            warnings.append(f"{source_file}: ignored unknown column(s) {records.unknown_columns}")
+        warnings.extend(unknown_columns_warnings(source_file, records.unknown_columns))
         warnings.extend(records.warnings)  # stray bytes in the text, if any
-        width = len(records.header_map) + len(records.unknown_columns)
         set_aside.extend(
-            malformed_row(SOURCE_ID, source_file, number, text, width)
-            for number, text in records.malformed
+            malformed_row(SOURCE_ID, source_file, row, records.header_fields)
+            for row in records.malformed
         )
         years: list[int] = []
         named = financial_years_named(path)

@@ -46,6 +46,7 @@ from oscp_pipeline.sources.base import (
     sha256_of,
     source_files,
     superseded_reason,
+    unknown_columns_warnings,
     year_outside_file,
 )
 
@@ -282,14 +283,14 @@ def read_returns(paths: list[Path], raw_dir: Path) -> FileRead:
             named[source_file] = (path, quarter)
     replaced, order_warnings = latest_deliveries(named)
     for source_file, (path, records) in contents.items():
-        if records.unknown_columns:
-            warnings.append(f"{source_file}: ignored unknown column(s) {records.unknown_columns}")
+        warnings.extend(unknown_columns_warnings(source_file, records.unknown_columns))
         warnings.extend(records.warnings)  # stray bytes in the text, if any
         loaded = aside = 0
         quarters: list[dt.date] = []
-        for number, text in records.malformed:
-            width = len(records.header_map) + len(records.unknown_columns)
-            set_aside.append(malformed_row(SOURCE_ID, source_file, number, text, width))
+        for malformed in records.malformed:
+            set_aside.append(
+                malformed_row(SOURCE_ID, source_file, malformed, records.header_fields)
+            )
             aside += 1
         for row in records.table.to_pylist():
             number = int(row["row_number"])

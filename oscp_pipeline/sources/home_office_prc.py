@@ -43,6 +43,7 @@ from oscp_pipeline.sources.base import (
     set_aside_row,
     sha256_of,
     source_files,
+    unknown_columns_warnings,
     year_outside_file,
 )
 
@@ -183,11 +184,12 @@ def read_releases(paths: list[Path], raw_dir: Path) -> FileRead:
             continue
         info["encoding"] = records.encoding
         info["rows_read"] = records.table.num_rows + len(records.malformed)
-        if records.unknown_columns:
-            warnings.append(f"{source_file}: ignored unknown column(s) {records.unknown_columns}")
+        warnings.extend(unknown_columns_warnings(source_file, records.unknown_columns))
         warnings.extend(records.warnings)  # stray bytes in the text, if any
-        for number, text in records.malformed:
-            set_aside.append(malformed_row(SOURCE_ID, source_file, number, text, len(COLUMNS)))
+        for malformed in records.malformed:
+            set_aside.append(
+                malformed_row(SOURCE_ID, source_file, malformed, records.header_fields)
+            )
         for row in records.table.to_pylist():
             quarter, error = _quarter_start(row["financial_year"], row["financial_quarter"])
             if quarter is None:

@@ -14,7 +14,6 @@ import csv
 import datetime as dt
 import io
 import itertools
-import json
 import re
 from collections import Counter
 from collections.abc import Iterable
@@ -43,14 +42,15 @@ from oscp_pipeline.sources.base import (
     SourceSpec,
     latest_deliveries,
     load_log_row,
+    malformed_row,
     measure_row,
     read_delimited,
     reads_each_delivery_once,
     rejected_log_row,
     relative_source_file,
-    set_aside_row,
     sha256_of,
     slug,
+    unknown_columns_warnings,
 )
 
 SOURCE_ID = "police_uk"
@@ -214,16 +214,6 @@ def files_for_quarters(raw_dir: Path, quarter_starts: Iterable[dt.date]) -> list
     """Street files whose month falls in one of the given quarters."""
     wanted = set(quarter_starts)
     return [p for p in discover_files(raw_dir) if periods.quarter_start(file_month(p)) in wanted]
-
-
-def _malformed_rows(source_file: str, malformed: list[tuple[int, str]]) -> list[dict[str, object]]:
-    rows = []
-    for number, text in malformed:
-        fields = next(csv.reader([text]), [])
-        reason = f"row has {len(fields)} fields; expected {len(COLUMNS)}"
-        record = json.dumps({"text": text})
-        rows.append(set_aside_row(SOURCE_ID, source_file, number, "malformed_row", reason, record))
-    return rows
 
 
 # Rows set aside every month in large numbers (a national month has tens of thousands with no
@@ -431,8 +421,7 @@ def _read_carefully(
         return None
     info["encoding"] = records.encoding
     info["rows_read"] = records.table.num_rows + len(records.malformed)
-    if records.unknown_columns:
-        warnings.append(f"{source_file}: ignored unknown column(s) {records.unknown_columns}")
+    warnings.extend(unknown_columns_warnings(source_file, records.unknown_columns))
     warnings.extend(records.warnings)  # stray bytes in the text, if any
     reporters = pc.utf8_trim_whitespace(
         records.table.column("reported_by").slice(0, FORCE_SAMPLE_ROWS)
@@ -657,10 +646,10 @@ def _classify(
         set_aside = connection.sql(SET_ASIDE_SQL, params={"scope": scope.description})
         set_aside = set_aside.to_arrow_table()
     malformed = [
-        row
+        malformed_row(SOURCE_ID, d.source_file, row, d.careful.header_fields)
         for d in deliveries
         if d.careful is not None
-        for row in _malformed_rows(d.source_file, d.careful.malformed)
+        for row in d.careful.malformed
     ]
     set_aside = pa.concat_tables(
         [pa.Table.from_pylist(malformed, SET_ASIDE_SCHEMA), set_aside.cast(SET_ASIDE_SCHEMA)]

@@ -33,6 +33,7 @@ from oscp_pipeline import periods
 from oscp_pipeline.reference import districts, load_reference_table, resolve_area
 from oscp_pipeline.sources.base import (
     DELIVERY_ORDER_RULE,
+    WITHHELD_ROW_RECORD,
     Column,
     Expectation,
     FileRead,
@@ -45,6 +46,7 @@ from oscp_pipeline.sources.base import (
     latest_deliveries,
     listed_value,
     load_log_row,
+    malformed_reason,
     match_header,
     measure_row,
     normalise_header,
@@ -60,6 +62,7 @@ from oscp_pipeline.sources.base import (
     sha256_of,
     source_files,
     superseded_reason,
+    unknown_columns_warnings,
 )
 
 SOURCE_ID = "stop_hate_uk"
@@ -70,8 +73,6 @@ FILE_NAME = re.compile(
 )
 UNALLOCATED = "OSCP-UNALLOCATED"
 REFERENCE_PATTERN = re.compile(r"^SHUK-\d{4}-\d{6}$")
-# A malformed row's text may hold personal data, so its set-aside record says only this.
-MALFORMED_RECORD = json.dumps({"note": "row text withheld: may contain personal data"})
 
 # Date formats the data-sharing agreement declares for each export format.
 DATE_FORMATS: dict[str, tuple[str, ...]] = {".csv": ("%d/%m/%Y",), ".json": ("%Y-%m-%d",)}
@@ -253,7 +254,7 @@ class _Delivery:
     rows: list[tuple[int, dict[str, str]]]
     malformed: list[tuple[int, str]]
     encoding: str
-    unknown_columns: list[str] = field(default_factory=list)
+    unknown_columns: list[int] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
 
 
@@ -273,9 +274,7 @@ def _read_csv(path: Path, source_file: str) -> _Delivery:
     malformed: list[tuple[int, str]] = []
 
     def set_aside_malformed(row: pa_csv.InvalidRow) -> str:
-        malformed.append(
-            (row.number, f"row has {row.actual_columns} fields; expected {len(names)}")
-        )
+        malformed.append((row.number, malformed_reason(row.actual_columns, len(names))))
         return "skip"
 
     try:
@@ -314,10 +313,7 @@ def _read_csv(path: Path, source_file: str) -> _Delivery:
         (number, {name: values[index] for name, values in columns.items()})
         for index, number in enumerate(numbers)
     ]
-    # An unknown header is named by its position, never its text: when a line break is lost,
-    # the header line carries the first record's cells.
-    positions = [f"column {index + 1}" for index, title in enumerate(header) if title in unknown]
-    return _Delivery(rows, malformed, decoded.encoding, positions, list(decoded.warnings))
+    return _Delivery(rows, malformed, decoded.encoding, unknown, list(decoded.warnings))
 
 
 def _without_personal_keys(pairs: list[tuple[str, object]]) -> dict[str, object]:
@@ -490,14 +486,13 @@ def read_exports(paths: list[Path], raw_dir: Path) -> FileRead:
     replaced, order_warnings = latest_deliveries(readable)
     for source_file, (path, quarter) in readable.items():
         delivery = deliveries[source_file]
-        if delivery.unknown_columns:
-            warnings.append(f"{source_file}: ignored unknown column(s) {delivery.unknown_columns}")
+        warnings.extend(unknown_columns_warnings(source_file, delivery.unknown_columns))
         warnings.extend(delivery.warnings)  # stray bytes in the text, if any
         file_aside = [
             (
                 number,
                 set_aside_row(
-                    SOURCE_ID, source_file, number, "malformed_row", reason, MALFORMED_RECORD
+                    SOURCE_ID, source_file, number, "malformed_row", reason, WITHHELD_ROW_RECORD
                 ),
             )
             for number, reason in delivery.malformed

@@ -47,6 +47,7 @@ from oscp_pipeline.sources.base import (
     sha256_of,
     source_files,
     superseded_reason,
+    unknown_columns_warnings,
 )
 
 SOURCE_ID = "tvp_domestic_abuse"
@@ -237,9 +238,13 @@ class Sheet:
         return SHEET_MEASURES[self.sheet]
 
     def record(self, row: SheetRow) -> str:
-        """The row as delivered, as JSON keyed by the sheet's headers."""
+        """The row's District, month and Total cells, as JSON keyed by the sheet's headers.
+
+        Other columns are left out: an added column (an analyst's comment) may be free text
+        about a victim.
+        """
         return json.dumps(
-            {title: row.cell(i) for i, title in enumerate(self.header) if title},
+            {self.header[i]: row.cell(i) for i in range(self.district, self.total + 1)},
             ensure_ascii=False,
         )
 
@@ -321,8 +326,8 @@ def _column_letter(position: int) -> str:
 
 def read_sheet(
     path: Path, workbook_file: str, sheet: str, quarter: dt.date
-) -> tuple[Sheet, list[str]]:
-    """One sheet of a workbook as a table, and the unknown columns it carries.
+) -> tuple[Sheet, list[int]]:
+    """One sheet of a workbook as a table, and the positions (from 1) of its unknown columns.
 
     The table runs from the header to the Total row; rows below the Total row are notes.
     """
@@ -357,7 +362,7 @@ def read_sheet(
             "is 'Total')",
         )
     unknown = [
-        title
+        position + 1
         for position, title in enumerate(header)
         if title.strip() and not district <= position <= total
     ]
@@ -565,8 +570,7 @@ def read_workbooks(paths: list[Path], raw_dir: Path) -> FileRead:
     for workbook_file, (path, _) in readable.items():
         digest = sha256_of(path)
         for sheet, unknown in sheets_of[workbook_file]:
-            if unknown:
-                warnings.append(f"{sheet.source_file}: ignored unknown column(s) {unknown}")
+            warnings.extend(unknown_columns_warnings(sheet.source_file, unknown))
             sheet_accepted, sheet_aside = classify_sheet(sheet, replaced.get(workbook_file))
             accepted.extend(sheet_accepted)
             set_aside.extend(sheet_aside)

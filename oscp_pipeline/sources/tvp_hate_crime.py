@@ -11,7 +11,6 @@ crime in a month has no row in the extract; the warehouse shows it as 0.
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import json
 import re
@@ -25,6 +24,7 @@ from oscp_pipeline.sources.base import (
     DELIVERY_ORDER_RULE,
     LOAD_LOG_SCHEMA,
     SET_ASIDE_SCHEMA,
+    WITHHELD_ROW_RECORD,
     Column,
     Expectation,
     FileRead,
@@ -34,6 +34,7 @@ from oscp_pipeline.sources.base import (
     SourceSpec,
     latest_deliveries,
     load_log_row,
+    malformed_reason,
     measure_row,
     normalise_header,
     parse_date,
@@ -46,6 +47,7 @@ from oscp_pipeline.sources.base import (
     sha256_of,
     source_files,
     superseded_reason,
+    unknown_columns_warnings,
 )
 from oscp_pipeline.sources.tvp_domestic_abuse import (
     accepted_areas,
@@ -371,17 +373,16 @@ def _accepted(row: _Row, source_file: str) -> list[dict[str, object]]:
     ]
 
 
-def _malformed(source_file: str, records: RawRecords) -> list[tuple[int, str, str, str]]:
+def _malformed(records: RawRecords) -> list[tuple[int, str, str, str]]:
     """Rows whose number of fields differs from the header's: (row, code, reason, record)."""
-    width = len(records.header_map) + len(records.unknown_columns)
     return [
         (
-            number,
+            row.number,
             "malformed_row",
-            f"row has {len(next(csv.reader([text]), []))} fields; the header row has {width}",
-            json.dumps({"text": text}, ensure_ascii=False),
+            malformed_reason(row.fields, records.header_fields),
+            WITHHELD_ROW_RECORD,
         )
-        for number, text in records.malformed
+        for row in records.malformed
     ]
 
 
@@ -390,7 +391,7 @@ def read_extract(
 ) -> FileRead:
     """One extract's figures, set-aside rows and load-log line."""
     rows = [_Row(raw, quarter) for raw in records.table.to_pylist()]
-    problems = _malformed(source_file, records)
+    problems = _malformed(records)
     if replaced_by is not None:
         superseded = superseded_reason(quarter, replaced_by)
         problems = [(number, "superseded", superseded, record) for number, _, _, record in problems]
@@ -446,8 +447,7 @@ def read_extracts(paths: list[Path], raw_dir: Path) -> FileRead:
                 )
             )
             continue
-        if records.unknown_columns:
-            warnings.append(f"{source_file}: ignored unknown column(s) {records.unknown_columns}")
+        warnings.extend(unknown_columns_warnings(source_file, records.unknown_columns))
         warnings.extend(records.warnings)  # stray bytes in the text, if any
         readable[source_file] = (path, quarter)
         records_of[source_file] = records

@@ -14,7 +14,6 @@ available, never as 0 directions.
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import json
 import re
@@ -37,6 +36,7 @@ from oscp_pipeline.sources.base import (
     latest_deliveries,
     listed_value,
     load_log_row,
+    malformed_row,
     measure_row,
     not_listed,
     outside_quarter,
@@ -50,6 +50,7 @@ from oscp_pipeline.sources.base import (
     sha256_of,
     source_files,
     superseded_reason,
+    unknown_columns_warnings,
 )
 
 SOURCE_ID = "tvp_s27_directions"
@@ -241,23 +242,11 @@ def read_direction_files(paths: list[Path], raw_dir: Path) -> FileRead:
     replaced, order_warnings = latest_deliveries(readable)
     for source_file, (path, quarter) in readable.items():
         records = contents[source_file]
-        if records.unknown_columns:
-            warnings.append(f"{source_file}: ignored unknown column(s) {records.unknown_columns}")
+        warnings.extend(unknown_columns_warnings(source_file, records.unknown_columns))
         warnings.extend(records.warnings)  # stray bytes in the text, if any
         file_aside = [
-            (
-                number,
-                set_aside_row(
-                    SOURCE_ID,
-                    source_file,
-                    number,
-                    "malformed_row",
-                    f"row has {len(next(csv.reader([text]), []))} fields; expected "
-                    f"{len(records.header_map) + len(records.unknown_columns)}",
-                    json.dumps({"text": text}, ensure_ascii=False),
-                ),
-            )
-            for number, text in records.malformed
+            (row.number, malformed_row(SOURCE_ID, source_file, row, records.header_fields))
+            for row in records.malformed
         ]
         loaded = 0
         for row in records.table.to_pylist():
