@@ -266,3 +266,59 @@ def test_refresh_counts_directions_and_marks_months_after_the_repeal_not_applica
     assert query(
         wh, "SELECT unit, period_grain FROM dim_measure WHERE source_id = 'tvp_s27_directions'"
     ) == [("directions", "month")]
+
+
+def test_a_file_whose_every_row_is_unreadable_is_held_back_not_published_as_zero(
+    tmp_path: Path, instance: dg.DagsterInstance
+) -> None:
+    """A re-export with its dates in another format has every row set aside; publishing its
+    quarter as 0 directions would be wrong, so the file is quarantined, each row kept with its
+    reason, and the quarter's months are not reported. A quarter whose rows are all dated after
+    the repeal is still a real 0 for the days the power was in force."""
+    raw, wh = tmp_path / "raw", tmp_path / "wh"
+    write_file(
+        raw,
+        "2014-15_Q1",
+        csv_text(
+            [
+                ["2014-04-05", "Oxford", "18-24", "Male"],
+                ["2014-05-23", "Cherwell", "25-34", "Female"],
+            ]
+        ),
+    )
+    write_file(raw, "2014-15_Q2", csv_text([["05/07/2014", "Oxford", "18-24", "Male"]]))
+    write_file(raw, "2014-15_Q3", csv_text([["25/10/2014", "Oxford", "18-24", "Male"]]))
+
+    read = tvp_s27_directions.read_all(raw)
+    log = {line["source_file"].rsplit("_", 1)[1]: line for line in read.load_log.to_pylist()}
+    held = log["Q1.csv"]
+    assert (held["status"], held["rows_read"], held["rows_loaded"], held["rows_set_aside"]) == (
+        "quarantined",
+        2,
+        0,
+        2,
+    )
+    assert held["message"] == (
+        "every row of the file was set aside (2 invalid_date), so no direction is loaded for "
+        "2014-15 Q1, when the power was in force: held back, so the quarter shows as not "
+        "available rather than 0; see set_aside for each row's reason"
+    )
+    assert [line["status"] for line in (log["Q2.csv"], log["Q3.csv"])] == ["loaded", "loaded"]
+    assert row_accounting_failures(read, "one") == []
+
+    result = refresh(raw, wh, instance)
+    assert result.success
+    assert query(
+        wh, "SELECT row_number, reason_code FROM set_aside WHERE source_file LIKE '%Q1.csv'"
+    ) == [(2, "invalid_date"), (3, "invalid_date")]
+    assert query(
+        wh,
+        """SELECT period_start, value_status, sum(value) FROM observations
+           WHERE measure_id = 'tvp_s27_directions.directions' AND period_start < '2014-11-01'
+           GROUP BY ALL ORDER BY 1""",
+    ) == [
+        (dt.date(2014, 7, 1), "reported", 1.0),
+        (dt.date(2014, 8, 1), "reported", 0.0),
+        (dt.date(2014, 9, 1), "reported", 0.0),
+        (dt.date(2014, 10, 1), "reported", 0.0),
+    ]

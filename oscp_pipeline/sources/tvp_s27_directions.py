@@ -17,6 +17,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
+from collections import Counter
 from functools import cache
 from pathlib import Path
 
@@ -105,7 +106,9 @@ def build_contract() -> SourceContract:
             "The file name gives the financial quarter the file covers; a file with only a "
             "header is a valid delivery with no directions for a quarter after the repeal. For "
             "a quarter when the power was in force it is rejected: the quarter shows as not "
-            "available, never 0.",
+            "available, never 0. So is a file for such a quarter whose every row is set aside "
+            "for a reason other than being dated after the repeal (it is quarantined, each row "
+            "kept with its reason).",
             "When two readable files cover the same quarter, the later delivery is loaded and "
             "the other's rows are set aside as superseded. " + DELIVERY_ORDER_RULE,
             "Date Issued is DD/MM/YYYY and falls within the file's quarter.",
@@ -199,6 +202,18 @@ def _no_directions_while_in_force(quarter: dt.date) -> str:
     )
 
 
+def _nothing_loaded_while_in_force(quarter: dt.date, reasons: Counter[str]) -> str:
+    """Why a file whose every row was set aside, not all for being after the repeal, is held
+    back for a quarter when the power was in force: its directions are there but unreadable
+    (say, dates in another format), so the quarter is not 0 directions."""
+    counted = ", ".join(f"{count} {code}" for code, count in reasons.most_common())
+    return (
+        f"every row of the file was set aside ({counted}), so no direction is loaded for "
+        f"{periods.fy_quarter_label(quarter)}, when the power was in force: held back, so the "
+        "quarter shows as not available rather than 0; see set_aside for each row's reason"
+    )
+
+
 @reads_each_delivery_once(SOURCE_ID)
 def read_direction_files(paths: list[Path], raw_dir: Path) -> FileRead:
     """Read every quarterly file; each row is loaded or set aside with its reason.
@@ -271,6 +286,11 @@ def read_direction_files(paths: list[Path], raw_dir: Path) -> FileRead:
             loaded += 1
         set_aside.extend(row for _, row in sorted(file_aside, key=lambda pair: pair[0]))
         counts = (records.table.num_rows + len(records.malformed), loaded, len(file_aside))
+        status, message = "loaded", ""
+        reasons = Counter(str(row["reason_code"]) for _, row in file_aside)
+        unreadable = set(reasons) - {"after_repeal", "superseded"}
+        if unreadable and not loaded and quarter < first_day_after_repeal():
+            status, message = "quarantined", _nothing_loaded_while_in_force(quarter, reasons)
         log_lines.append(
             load_log_row(
                 SOURCE_ID,
@@ -279,6 +299,8 @@ def read_direction_files(paths: list[Path], raw_dir: Path) -> FileRead:
                 records.encoding,
                 quarter_period(quarter),
                 counts,
+                status,
+                message,
             )
         )
     return FileRead.from_rows(
