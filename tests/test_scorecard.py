@@ -262,23 +262,75 @@ def test_series_break_is_flagged_with_its_description() -> None:
 
 
 def test_secondary_suppression_withholds_the_next_smallest_district() -> None:
-    # One district of three at 2: withheld; its group total would give it away, so the next
+    # One district of three at 2: withheld; the total 19 would give it away, so the next
     # smallest (7) is withheld as well; 10 stays.
-    assert stats.suppress({"A": 2, "B": 10, "C": 7}, [["A", "B", "C"]]) == {
+    assert stats.suppress({"T": 19, "A": 2, "B": 10, "C": 7}, [("T", ["A", "B", "C"])]) == {
         "A": "primary",
         "C": "secondary",
     }
     # Two small numbers hide each other; zero and five are not small numbers.
-    assert stats.suppress({"A": 2, "B": 3, "C": 7}, [["A", "B", "C"]]) == {
+    assert stats.suppress({"T": 12, "A": 2, "B": 3, "C": 7}, [("T", ["A", "B", "C"])]) == {
         "A": "primary",
         "B": "primary",
     }
-    assert stats.suppress({"A": 0, "B": 5, "C": 7}, [["A", "B", "C"]]) == {}
+    assert stats.suppress({"T": 12, "A": 0, "B": 5, "C": 7}, [("T", ["A", "B", "C"])]) == {}
+
+
+def test_a_zero_is_not_withheld_beside_a_small_number_while_another_part_is_left() -> None:
+    # Withholding B (0) with A (2) would leave 12 - 10 = A + B = 2 in plain view: C goes instead.
+    assert stats.suppress({"T": 12, "A": 2, "B": 0, "C": 10}, [("T", ["A", "B", "C"])]) == {
+        "A": "primary",
+        "C": "secondary",
+    }
+    # In subtotal S = A + B nothing else is left: the 0 is withheld, then S (the sum of two
+    # withheld cells), then in G = S + X the next cell, X. The grand total G stays published.
+    equations = [("S", ["A", "B"]), ("G", ["S", "X"]), ("G", ["A", "B", "X"])]
+    assert stats.suppress({"G": 12, "S": 2, "A": 2, "B": 0, "X": 10}, equations) == {
+        "A": "primary",
+        "B": "secondary",
+        "S": "total",
+        "X": "secondary",
+    }
+    assert stats.suppress({"G": 5, "A": 2, "B": 3}, [("G", ["A", "B"])]) == {
+        "A": "primary",
+        "B": "primary",
+    }
+
+
+def test_linked_sums_need_a_second_withheld_cell_in_every_one() -> None:
+    # County 152 = CSPs 50 + 2 + 30 + 30 + unallocated 40 = districts 50 + 2 + 10 + 20 + 30 + 40.
+    # Oxford (2, a single-district CSP) is withheld, so is its CSP (the same figure); the CSP
+    # sum then needs a second CSP (South and Vale 30, first of the two 30s) and the district sum
+    # a second district (South 10), which is also South and Vale's second withheld cell.
+    values = {
+        "county": 152.0, "cherwell": 50.0, "oxford": 2.0, "southvale": 30.0, "west": 30.0,
+        "cherwell_d": 50.0, "oxford_d": 2.0, "south_d": 10.0, "vale_d": 20.0, "west_d": 30.0,
+        "unallocated": 40.0,
+    }  # fmt: skip
+    equations = [
+        ("cherwell", ["cherwell_d"]),
+        ("oxford", ["oxford_d"]),
+        ("southvale", ["south_d", "vale_d"]),
+        ("west", ["west_d"]),
+        ("county", ["cherwell", "oxford", "southvale", "west", "unallocated"]),
+        ("county", ["cherwell_d", "oxford_d", "south_d", "vale_d", "west_d", "unallocated"]),
+    ]
+    withheld = stats.suppress(values, equations, order=list(values))
+    assert withheld == {
+        "oxford_d": "primary",
+        "oxford": "total",
+        "southvale": "secondary",
+        "south_d": "secondary",
+    }
+    for total, parts in equations:
+        assert sum(cell in withheld for cell in (total, *parts)) != 1
 
 
 def test_suppression_in_the_scorecard_keeps_the_true_value() -> None:
-    # CSP P = D1 (2) + D2 (9); CSP Q = D3 (6); county = D1 + D2 + D3 + U (20).
-    # D1 is a small number; in P it is alone, so D2 is withheld too; then the county has two.
+    # CSP P = D1 (2) + D2 (9); CSP Q = D3 (6); county = P + Q + U (20) = D1 + D2 + D3 + U.
+    # D1 is a small number; in P it is alone, so D2 is withheld too; P is then a sum of
+    # withheld figures and is withheld; in the county = P + Q + U that leaves P alone, so Q
+    # (6, smaller than U) goes, and with it its only district D3.
     quarter = dt.date(2013, 4, 1)
     base = {("x", area, quarter): ("reported", v) for area, v in (("D1", 2), ("D2", 9), ("D3", 6))}
     base[("x", "U", quarter)] = ("reported", 20.0)
@@ -292,13 +344,17 @@ def test_suppression_in_the_scorecard_keeps_the_true_value() -> None:
     hidden = {r["area_code"]: (r["value"], r["suppressed"]) for r in rows}
     assert hidden == {
         "C": (37.0, False),
-        "P": (11.0, False),
+        "P": (11.0, True),
         "D1": (2.0, True),
         "D2": (9.0, True),
-        "Q": (6.0, False),
-        "D3": (6.0, False),
+        "Q": (6.0, True),
+        "D3": (6.0, True),
         "U": (20.0, False),
     }
+    notes = {r["area_code"]: r["notes"] for r in rows}
+    assert "Small number (1 to 4)" in notes["D1"]
+    assert "the figures it adds up are all withheld" in notes["P"]
+    assert "cannot be worked out from the totals" in notes["Q"]
 
 
 # --- quarters from months ---------------------------------------------------------------------
@@ -339,6 +395,60 @@ def test_a_quarter_needs_every_month_and_a_missing_month_makes_it_unknown() -> N
     rolled = roll_up(cells, AREAS)
     assert rolled[("x", "C", q1)] == ("not_available", None)  # one unknown district
     assert rolled[("x", "Q", q1)] == ("partly_not_applicable", 1.0)
+
+
+def test_a_total_needs_every_part_the_indicator_has() -> None:
+    q1, q2, q3 = dt.date(2013, 4, 1), dt.date(2013, 7, 1), dt.date(2013, 10, 1)
+    base: dict[tuple[str, str, dt.date], Any] = {}
+    for indicator_id, quarter, areas in (
+        ("x", q1, {"D1": 1, "D2": 2, "D3": 4}),  # never an unallocated count
+        ("x", q2, {"D1": 1, "D3": 4}),  # D2 not delivered
+        ("x", q3, {"D3": 4}),  # nothing of CSP P
+        ("y", q1, {"D1": 1, "D2": 2, "D3": 4, "U": 8}),
+        ("y", q2, {"D1": 1, "D2": 2, "D3": 4}),  # the unallocated count missing
+        ("z", q1, {"P": 3, "Q": 4}),  # published by CSP
+        ("z", q2, {"P": 3}),
+    ):
+        for area, value in areas.items():
+            base[(indicator_id, area, quarter)] = ("reported", float(value))
+    cells = roll_up(base, AREAS)
+    unknown = ("not_available", None)
+    assert {key: cell for key, cell in cells.items() if key[1] in ("C", "P", "Q")} == {
+        ("x", "C", q1): ("reported", 7.0),  # no unallocated part to wait for
+        ("x", "P", q1): ("reported", 3.0),
+        ("x", "Q", q1): ("reported", 4.0),
+        ("x", "C", q2): unknown,  # not 1 + 4 = 5
+        ("x", "P", q2): unknown,  # not 1
+        ("x", "Q", q2): ("reported", 4.0),
+        ("x", "C", q3): unknown,
+        ("x", "P", q3): unknown,  # kept, so that it shows as not available
+        ("x", "Q", q3): ("reported", 4.0),
+        ("y", "C", q1): ("reported", 15.0),
+        ("y", "P", q1): ("reported", 3.0),
+        ("y", "Q", q1): ("reported", 4.0),
+        ("y", "C", q2): unknown,  # not 7: the unallocated count is a part of y's county
+        ("y", "P", q2): ("reported", 3.0),
+        ("y", "Q", q2): ("reported", 4.0),
+        ("z", "C", q1): ("reported", 7.0),
+        ("z", "P", q1): ("reported", 3.0),
+        ("z", "Q", q1): ("reported", 4.0),
+        ("z", "C", q2): unknown,
+        ("z", "P", q2): ("reported", 3.0),
+    }
+    x_cells = {key: cell for key, cell in cells.items() if key[0] == "x"}
+    rows = scorecard_rows(
+        x_cells, {"x": indicator(min_history=1)}, {"x": ["m"]}, {("x", "2013-14"): -2.0},
+        AREAS, {}, {},
+    )  # fmt: skip
+    county = {r["fy_quarter"]: r for r in rows if r["area_code"] == "C"}["2013-14 Q2"]
+    assert (county["value"], county["value_status"], county["rag"], county["direction"]) == (
+        None,
+        "not_available",
+        "grey",
+        None,
+    )
+    assert county["sufficient_history"] is True  # untested because unknown, not for history
+    assert county["value_ytd"] is None and county["exception"] is None
 
 
 def test_csp_level_data_add_to_the_county_only() -> None:

@@ -129,23 +129,53 @@ def base_cells(
     return cells
 
 
+def parent_areas(area: str, areas: dict[str, dict[str, Any]]) -> list[str]:
+    """The totals an area adds to: a district to its CSP and the county; unallocated counts and
+    CSPs (for sources published by CSP) to the county only."""
+    info = areas[area]
+    parents = [info["county_code"]]
+    if info["area_type"] == "district":
+        parents.insert(0, info["csp_code"])
+    return [parent for parent in parents if parent]
+
+
 def roll_up(
     cells: dict[tuple[str, str, dt.date], Cell], areas: dict[str, dict[str, Any]]
 ) -> dict[tuple[str, str, dt.date], Cell]:
-    """Source cells plus CSP and county totals: districts add to their CSP and the county,
-    unallocated counts and CSP-level sources to the county only."""
+    """Source cells plus CSP and county totals, each total only when all its parts are known.
+
+    The parts of a total are every area under it of each area type the indicator has figures
+    for in any quarter: all its districts for a source published by district (all its CSPs for
+    one published by CSP), and for the county also the unallocated count when the source has
+    one. A source that places some counts in no district (Stop Hate UK, Thames Valley Police
+    hate crime and domestic abuse) gives the unallocated area a figure, 0 included, in every
+    month it delivers; one that never does (a council's own complaints) has no unallocated part
+    to wait for. When a part has no figure for the quarter (a council's file not delivered or
+    held back), the total is kept as not_available with no value: the sum of the parts that did
+    arrive would understate it. Every total the indicator has is kept for each of its quarters,
+    even one none of whose parts arrived, so that a report shows it as not available rather
+    than as an empty cell.
+    """
+    area_types: dict[str, set[str]] = defaultdict(set)
+    quarters: dict[str, set[dt.date]] = defaultdict(set)
     children: dict[tuple[str, str, dt.date], list[Cell]] = defaultdict(list)
     for (indicator, area, quarter), cell in cells.items():
-        info = areas[area]
-        parents = [info["county_code"]]
-        if info["area_type"] == "district":
-            parents.insert(0, info["csp_code"])
-        for parent in parents:
-            if parent:
-                children[(indicator, parent, quarter)].append(cell)
+        area_types[indicator].add(areas[area]["area_type"])
+        quarters[indicator].add(quarter)
+        for parent in parent_areas(area, areas):
+            children[(indicator, parent, quarter)].append(cell)
+    expected: dict[tuple[str, str], int] = defaultdict(int)
+    for indicator, kinds in area_types.items():
+        for area, info in areas.items():
+            if info["area_type"] in kinds:
+                for parent in parent_areas(area, areas):
+                    expected[(indicator, parent)] += 1
     result = dict(cells)
-    for key, parts in children.items():
-        result.setdefault(key, combine(parts))
+    for (indicator, parent), needed in expected.items():
+        for quarter in sorted(quarters[indicator]):
+            parts = children.get((indicator, parent, quarter), [])
+            total = combine(parts) if len(parts) == needed else ("not_available", None)
+            result.setdefault((indicator, parent, quarter), total)
     return result
 
 
@@ -240,36 +270,50 @@ def area_population(
     return sum(p for p, _ in figures), any(e for _, e in figures)
 
 
+def published_sums(areas: dict[str, dict[str, Any]], present: set[str]) -> list[stats.Equation]:
+    """The sums a reader can check in one indicator's quarter, among the areas ``present``: each
+    CSP = its districts; the county = its CSPs and unallocated counts; the county = its districts
+    and unallocated counts. They share cells, so suppression must satisfy all of them at once;
+    CSPs come first so that complements are found inside a CSP before across the county."""
+
+    def under(parent: str, key: str, kind: str) -> list[str]:
+        return [
+            code
+            for code, info in areas.items()
+            if code in present and info["area_type"] == kind and info[key] == parent
+        ]
+
+    csp_sums = [
+        (code, under(code, "csp_code", "district"))
+        for code, info in areas.items()
+        if code in present and info["area_type"] == "csp"
+    ]
+    county_sums = [
+        (code, parts + under(code, "county_code", "unallocated"))
+        for code, info in areas.items()
+        if code in present and info["area_type"] == "county"
+        for parts in (under(code, "county_code", "csp"), under(code, "county_code", "district"))
+        if parts
+    ]
+    return [(total, parts) for total, parts in csp_sums + county_sums if parts]
+
+
 def suppression_for(
     cells: dict[tuple[str, str, dt.date], Cell],
     indicators: dict[str, dict[str, Any]],
     areas: dict[str, dict[str, Any]],
 ) -> dict[tuple[str, str, dt.date], str]:
-    """Suppressed cells of small_numbers indicators: {(indicator, area, quarter): kind}."""
-    base = [c for c, i in areas.items() if i["area_type"] in ("district", "unallocated")]
-    groups = [
-        [d for d in base if areas[d]["csp_code"] == csp]
-        for csp, info in areas.items()
-        if info["area_type"] == "csp"
-    ] + [base]
+    """Suppressed cells of small_numbers indicators: {(indicator, area, quarter): kind}, with
+    every published sum of the quarter protected together (see :func:`stats.suppress`)."""
+    present: dict[tuple[str, dt.date], dict[str, float | None]] = defaultdict(dict)
+    for (indicator, area, quarter), (_, value) in cells.items():
+        if indicators[indicator]["suppression"] == "small_numbers":
+            present[(indicator, quarter)][area] = value
     result: dict[tuple[str, str, dt.date], str] = {}
-    keys = {(i, q) for i, _, q in cells if indicators[i]["suppression"] == "small_numbers"}
-    for indicator, quarter in keys:
-        values = {
-            area: cells[(indicator, area, quarter)][1]
-            for area in base
-            if (indicator, area, quarter) in cells
-        }
-        for area, kind in stats.suppress(values, groups, order=base).items():
+    for (indicator, quarter), values in sorted(present.items()):
+        equations = published_sums(areas, set(values))
+        for area, kind in stats.suppress(values, equations, order=list(areas)).items():
             result[(indicator, area, quarter)] = kind
-        for csp, info in areas.items():
-            members = [d for d in base if areas[d]["csp_code"] == csp]
-            if (
-                info["area_type"] == "csp"
-                and len(members) == 1
-                and (indicator, members[0], quarter) in result
-            ):
-                result[(indicator, csp, quarter)] = "single_district"
     return result
 
 
@@ -277,8 +321,8 @@ SUPPRESSION_NOTES = {
     "primary": "Small number (1 to 4): withheld in published outputs",
     "secondary": "Withheld in published outputs so that a small number elsewhere in the CSP or "
     "county cannot be worked out from the totals",
-    "single_district": "Withheld in published outputs: the CSP is a single district whose count "
-    "is a small number",
+    "total": "Withheld in published outputs: the figures it adds up are all withheld (for a "
+    "single-district CSP, it is the district's figure)",
 }
 
 

@@ -117,34 +117,59 @@ def is_small_number(value: float | None) -> bool:
     return value is not None and low <= value <= high
 
 
+Equation = tuple[str, Sequence[str]]  # a published sum: (total cell, the cells adding up to it)
+
+
 def suppress(
     values: Mapping[str, float | None],
-    groups: Sequence[Sequence[str]],
+    equations: Sequence[Equation],
     order: Sequence[str] | None = None,
 ) -> dict[str, str]:
-    """Cells to withhold: {cell: 'primary' | 'secondary'}.
+    """Cells to withhold so that no small number can be worked out from the published figures:
+    {cell: 'primary' | 'secondary' | 'total'}.
 
-    Primary: counts of 1 to 4. Secondary: in any group whose total is published, a single
-    suppressed cell could be recovered by subtraction, so the next-smallest published cell of
-    the group is also withheld (ties go to the cell listed first in ``order``); repeated until
-    no group has exactly one suppressed cell.
+    ``values`` holds every cell of one table (None: no figure); ``equations`` say which cells
+    add up to which, and one counts only when all its cells have figures. Primary: a count of 1
+    to 4 in a cell that is not a total. Then, until nothing changes, for each equation: a
+    subtotal (a total that is itself a part elsewhere, e.g. a CSP) or a single-part total whose
+    parts are all withheld is withheld too ('total': it would show their sum beside them, or
+    the one part's value); the grand total, a sum over the whole table, stays published. An
+    equation with exactly one withheld cell would give it away by subtraction, so its smallest
+    published part is withheld with it ('secondary'). A zero part is taken only when no other
+    is left, as withholding a 0 beside a small number leaves the small number in plain view;
+    ties go to the cell listed first in ``order``. Since equations share cells (a CSP is both a
+    total and a part of the county), one withheld cell can call for another in a linked
+    equation; cells are only ever added, so the loop ends.
     """
+    totals = {total for total, _ in equations}
+    subtotals = totals & {part for _, parts in equations for part in parts}
     rank = {cell: i for i, cell in enumerate(order or sorted(values))}
-    result = {cell: "primary" for cell, value in values.items() if is_small_number(value)}
+    known = [
+        (total, list(parts))
+        for total, parts in equations
+        if parts and all(values.get(cell) is not None for cell in (total, *parts))
+    ]
+    result = {
+        cell: "primary"
+        for cell, value in values.items()
+        if cell not in totals and is_small_number(value)
+    }
     changed = True
     while changed:
         changed = False
-        for group in groups:
-            members = [cell for cell in group if cell in values]
-            hidden = [cell for cell in members if cell in result]
-            if len(hidden) != 1 or len(members) < 2:
-                continue
-            candidates = [
-                cell for cell in members if cell not in result and values[cell] is not None
-            ]
-            if not candidates:
-                continue
-            chosen = min(candidates, key=lambda cell: (values[cell], rank.get(cell, 0)))
-            result[chosen] = "secondary"
-            changed = True
+        for total, parts in known:
+            if (
+                total not in result
+                and (total in subtotals or len(parts) == 1)
+                and all(part in result for part in parts)
+            ):
+                result[total] = "total"
+                changed = True
+            elif sum(cell in result for cell in (total, *parts)) == 1:
+                chosen = min(
+                    (part for part in parts if part not in result),
+                    key=lambda cell: (values[cell] == 0, values[cell], rank.get(cell, 0)),
+                )
+                result[chosen] = "secondary"
+                changed = True
     return result
