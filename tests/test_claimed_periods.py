@@ -174,50 +174,48 @@ def test_a_mistyped_year_in_an_old_home_office_release_does_not_override_the_new
     deliver(raw, PRC)
     offence = "Thames Valley,Oxford,Theft from a vehicle,Vehicle offences,Vehicle offences,45"
     typo_row = append_line(raw / PRC, f"2031/32,1,{offence},7")
+    # The newer release covers 2014-15 Q4 (every row of it, one of them revised) and 2015-16 Q1.
+    old_lines = (SAMPLE_RAW_DIR / PRC).read_text(encoding="utf-8").splitlines()
+    q4_lines = [line for line in old_lines if line.startswith("2014/15,4,")]
+    revised = next(line for line in q4_lines if line.startswith(f"2014/15,4,{offence},"))
+    newer_lines = [old_lines[0], *(f"2014/15,4,{offence},210" if line == revised else line
+                                   for line in q4_lines), f"2015/16,1,{offence},190"]  # fmt: skip
     newer = raw / PRC_NEWER
-    newer.write_text(
-        (SAMPLE_RAW_DIR / PRC).read_text(encoding="utf-8").splitlines()[0]
-        + f"\r\n2014/15,4,{offence},210\r\n2015/16,1,{offence},190\r\n",
-        encoding="utf-8",
-    )
-    [replaced] = [
-        r
-        for r in rows_of(before.read, PRC)
-        if (r["csp_name_published"], r["quarter_start"], r["offence_code"])
-        == ("Oxford", dt.date(2015, 1, 1), "45")
-    ]
+    newer.write_text("\r\n".join(newer_lines) + "\r\n", encoding="utf-8")
+    q4 = dt.date(2015, 1, 1)
 
     after = audited("home_office_prc", raw)
-    assert rows_of(after.read, PRC) == [r for r in rows_of(before.read, PRC) if r != replaced]
-    assert aside_of(after.read, PRC) == sorted(
-        [
-            *aside_of(before.read, PRC),
-            (
-                replaced["row_number"],
-                "superseded",
-                "Oxford 2014-15 quarter starting 2015-01-01, offence 45, is loaded from the "
-                f"newer release {PRC_NEWER} row 2",
-            ),
-            (
-                typo_row,
-                "year_outside_file",
-                "column 'Financial Year': '2031/32' is outside 2011-12 to 2014-15, the years "
-                "the file name gives",
-            ),
-        ]
-    )
-    newer_rows = rows_of(after.read, PRC_NEWER)
-    assert [(r["quarter_start"], r["number_of_offences"]) for r in newer_rows] == [
-        (dt.date(2015, 1, 1), 210),
-        (dt.date(2015, 4, 1), 190),
+    assert rows_of(after.read, PRC) == [
+        r for r in rows_of(before.read, PRC) if r["quarter_start"] != q4
     ]
-    assert aside_of(after.read, PRC_NEWER) == []
-    line = line_of(after.read, PRC)
-    assert (line["status"], line["period_start"], line["period_end"]) == (
-        "loaded",
-        dt.date(2011, 4, 1),
-        dt.date(2015, 3, 31),
+    superseded = [row for row in aside_of(after.read, PRC) if row[1] == "superseded"]
+    assert [number for number, _, _ in superseded] == sorted(
+        r["row_number"] for r in rows_of(before.read, PRC) if r["quarter_start"] == q4
     )
+    revised_row = next(
+        r["row_number"]
+        for r in rows_of(before.read, PRC)
+        if (r["csp_name_published"], r["quarter_start"], r["offence_code"]) == ("Oxford", q4, "45")
+    )
+    assert (
+        revised_row,
+        "superseded",
+        "Oxford 2014-15 quarter starting 2015-01-01, offence 45, is loaded from the newer "
+        f"release {PRC_NEWER} row {q4_lines.index(revised) + 2}",
+    ) in superseded
+    assert (
+        typo_row,
+        "year_outside_file",
+        "column 'Financial Year': '2031/32' is outside 2011-12 to 2014-15, the years "
+        "the file name gives",
+    ) in aside_of(after.read, PRC)
+    newer_rows = rows_of(after.read, PRC_NEWER)
+    assert [(r["quarter_start"], r["number_of_offences"]) for r in newer_rows
+            if r["offence_code"] == "45" and r["csp_name_published"] == "Oxford"] == [
+        (q4, 210),
+        (dt.date(2015, 4, 1), 190),
+    ]  # fmt: skip
+    assert len(newer_rows) == len(superseded) + 1
 
 
 @pytest.mark.parametrize(

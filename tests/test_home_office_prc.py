@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 from pathlib import Path
 
@@ -147,3 +148,65 @@ def test_refresh_adds_south_and_vale_and_flags_adjustments_without_blocking(
     assert not warning.passed
     assert warning.severity == dg.AssetCheckSeverity.WARN
     assert "'28D'" in str(warning.metadata["sample"].value)
+
+
+def test_a_newer_release_replaces_an_older_quarter_whole(tmp_path: Path) -> None:
+    """The newer release's quarter is complete: an offence it has no row for had no offences,
+    so the older release's figure for it is set aside too, not kept beside the newer ones."""
+    write_table(tmp_path, "a_2013-14.csv", [row("Oxford", "45", "120"), row("Oxford", "126", "9")])
+    write_table(tmp_path, "b_2014-15.csv", [row("Oxford", "45", "118")])
+    read = home_office_prc.read_all(tmp_path)
+    assert row_accounting_failures(read, "one") == []
+    assert [(r["offence_code"], r["number_of_offences"]) for r in read.accepted.to_pylist()] == [
+        ("45", 118)
+    ]
+    assert [
+        (r["row_number"], r["reason_code"], r["reason"])
+        for r in read.set_aside.to_pylist()
+        if r["row_number"] == 3
+    ] == [
+        (
+            3,
+            "superseded",
+            "Oxford 2013-14 quarter starting 2013-07-01, offence 126: the newer release "
+            "home_office_prc/b_2014-15.csv covers the quarter and has no row for the offence "
+            "there (no offences), so this figure is not loaded",
+        )
+    ]
+
+
+def test_a_csp_missing_from_a_quarter_is_not_available_not_zero(
+    tmp_path: Path, instance: dg.DagsterInstance
+) -> None:
+    """An offence with no crimes has no row, so a group without rows is 0; but a CSP with no
+    row at all in a quarter that others have was not supplied (a force's data missing from a
+    release), and South and Vale needs both its districts."""
+    raw, wh = tmp_path / "raw", tmp_path / "wh"
+    q2 = [
+        row(csp, "45", "10")
+        for csp in (
+            "Cherwell",
+            "Oxford",
+            "South Oxfordshire",
+            "Vale of White Horse",
+            "West Oxfordshire",
+        )
+    ]
+    q3 = [row(csp, "45", "10", quarter="3") for csp in ("Cherwell", "Oxford",
+                                                         "South Oxfordshire")]  # fmt: skip
+    write_table(raw, "prc_2013-14.csv", q2 + q3)
+    assert refresh(raw, wh, instance).success
+    assert query(
+        wh,
+        """SELECT period_start, area_code, value, value_status FROM observations
+           WHERE measure_id = 'home_office_prc.all_recorded_crime' ORDER BY 1, 2""",
+    ) == [
+        (dt.date(2013, 7, 1), "E22000305", 10.0, "reported"),
+        (dt.date(2013, 7, 1), "E22000308", 10.0, "reported"),
+        (dt.date(2013, 7, 1), "E22000315", 10.0, "reported"),
+        (dt.date(2013, 7, 1), "OSCP-SOUTHVALE", 20.0, "reported"),
+        (dt.date(2013, 10, 1), "E22000305", 10.0, "reported"),
+        (dt.date(2013, 10, 1), "E22000308", 10.0, "reported"),
+        (dt.date(2013, 10, 1), "E22000315", None, "not_available"),
+        (dt.date(2013, 10, 1), "OSCP-SOUTHVALE", None, "not_available"),
+    ]

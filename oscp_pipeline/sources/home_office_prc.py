@@ -108,9 +108,12 @@ def build_contract() -> SourceContract:
             "CSPs outside Oxfordshire are set aside as outside area.",
             "South Oxfordshire and Vale of White Horse are added together as South and Vale.",
             "Number of Offences is a whole number; negative adjustments are kept and flagged.",
-            "A CSP, quarter and offence code appears once; when two releases cover it, the "
-            "newer release is loaded: the one whose file name gives the later last year "
+            "A CSP, quarter and offence code appears once; when two releases cover a quarter, "
+            "the newer release's quarter is loaded whole (an offence it has no row for had no "
+            "offences): the newer is the one whose file name gives the later last year "
             "(without years in the name, the one with the later loaded quarter).",
+            "Every Oxfordshire CSP has rows in every quarter the table covers; a CSP without "
+            "any is shown as not available for that quarter, never as 0.",
         ),
         expectations=(
             Expectation(
@@ -267,10 +270,13 @@ def _newest_release(
     file_info: dict[str, dict],
     set_aside: list[dict],
 ) -> list[dict]:
-    """Keep one row per district, quarter and offence code: the newest release's first row.
+    """Keep each quarter's rows from the newest release that covers it, one row per district
+    and offence code (the first).
 
     The newest release is the file whose name gives the latest year (a name without years: its
-    latest loaded quarter; ties: the later file name), never decided by a row set aside.
+    latest loaded quarter; ties: the later file name), never decided by a row set aside. It
+    replaces an older release's quarter whole: an offence the newer release has no row for had
+    no offences then, so the older release's figure for it is set aside too, not kept.
     """
 
     def rank(source_file: str) -> tuple[dt.date, str]:
@@ -281,6 +287,10 @@ def _newest_release(
         last_quarter = f"{periods.financial_year_label(named.last)} Q4"
         return (periods.quarter_start_of_label(last_quarter), source_file)
 
+    newest: dict[dt.date, tuple[dt.date, str]] = {}
+    for _, row in candidates:
+        release = rank(row["source_file"])
+        newest[row["quarter_start"]] = max(newest.get(row["quarter_start"], release), release)
     chosen: dict[tuple, dict] = {}
     ordered = sorted(
         candidates, key=lambda c: (rank(c[1]["source_file"]), -c[1]["row_number"]), reverse=True
@@ -288,17 +298,25 @@ def _newest_release(
     for _, row in ordered:
         key = (row["district_code"], row["quarter_start"], row["offence_code"])
         kept = chosen.get(key)
-        if kept is None:
+        newer = newest[row["quarter_start"]][1]
+        if kept is None and newer == row["source_file"]:
             chosen[key] = row
             continue
-        same_file = kept["source_file"] == row["source_file"]
-        code = "duplicate_row" if same_file else "superseded"
-        where = "" if same_file else f"the newer release {kept['source_file']} "
-        reason = (
+        subject = (
             f"{row['csp_name_published']} {row['financial_year']} quarter starting "
-            f"{row['quarter_start']}, offence {row['offence_code']}, is loaded from "
-            f"{where}row {kept['row_number']}"
+            f"{row['quarter_start']}, offence {row['offence_code']}"
         )
+        if newer == row["source_file"]:
+            code, reason = "duplicate_row", f"{subject}, is loaded from row {kept['row_number']}"
+        elif kept is not None:
+            code = "superseded"
+            reason = f"{subject}, is loaded from the newer release {newer} row {kept['row_number']}"
+        else:
+            code = "superseded"
+            reason = (
+                f"{subject}: the newer release {newer} covers the quarter and has no row for "
+                "the offence there (no offences), so this figure is not loaded"
+            )
         set_aside.append(_set_aside(row["source_file"], row["_record"], code, reason))
     return sorted(chosen.values(), key=lambda r: (r["source_file"], r["row_number"]))
 
@@ -347,10 +365,13 @@ SELECT 'home_office_prc' AS source_id, coalesce(r.quarter_start, o.period_start)
        coalesce(r.area_code, o.area_code) AS area_code, r.n AS records, o.n AS observations
 FROM (SELECT quarter_start, area_code, sum(number_of_offences) AS n
       FROM home_office_prc GROUP BY ALL) AS r
-FULL JOIN (SELECT period_start, area_code, sum(value) AS n FROM observations
+FULL JOIN (SELECT period_start, area_code, sum(value) AS n,
+                  bool_or(value_status = 'not_available') AS not_supplied
+           FROM observations
            WHERE measure_id = 'home_office_prc.all_recorded_crime' GROUP BY ALL) AS o
     ON o.period_start = r.quarter_start AND o.area_code = r.area_code
-WHERE coalesce(r.n, 0) <> coalesce(o.n, 0)
+-- South and Vale with one of its districts missing is not available, though the other has rows.
+WHERE coalesce(r.n, 0) <> coalesce(o.n, 0) AND NOT coalesce(o.not_supplied, FALSE)
 """
 
 NEGATIVE_ADJUSTMENTS_SQL = """

@@ -1,6 +1,9 @@
 -- Home Office police recorded crime by CSP: one row per OSCP CSP, quarter and offence code
 -- (South Oxfordshire and Vale of White Horse rows kept apart here, added in observations),
--- and quarterly counts per OSCP CSP for the offence groups the scorecard uses.
+-- and quarterly counts per OSCP CSP for the offence groups the scorecard uses. The tables leave
+-- out an offence with no crimes, so a group with no row is 0; but a CSP (or one of South and
+-- Vale's two districts) with no row at all in a quarter others have was not supplied: NULL
+-- 'not_available', never 0.
 
 CREATE TABLE home_office_prc AS
 SELECT financial_year, quarter_start, area_code, district_code, csp_name_published, offence_code,
@@ -22,12 +25,25 @@ grouped AS (
     FROM home_office_prc
     GROUP BY ALL
 ),
-measures AS (SELECT DISTINCT measure FROM ref_offence_groups UNION SELECT 'all_recorded_crime')
+measures AS (SELECT DISTINCT measure FROM ref_offence_groups UNION SELECT 'all_recorded_crime'),
+supplied AS (
+    -- A CSP's quarter is supplied when every district of the CSP has rows in it.
+    SELECT d.csp_code AS area_code, q.quarter_start,
+           bool_and(d.area_code IN (
+               SELECT district_code FROM home_office_prc AS p
+               WHERE p.quarter_start = q.quarter_start
+           )) AS supplied
+    FROM quarters AS q
+    CROSS JOIN (SELECT area_code, csp_code FROM partnership_area WHERE area_type = 'district') AS d
+    GROUP BY ALL
+)
 SELECT 'home_office_prc' AS source_id, 'home_office_prc.' || m.measure AS measure_id,
        c.area_code, q.quarter_start AS period_start, 'quarter' AS period_grain,
-       coalesce(g.value, 0)::DOUBLE AS value, 'reported' AS value_status
+       CASE WHEN s.supplied THEN coalesce(g.value, 0) END::DOUBLE AS value,
+       CASE WHEN s.supplied THEN 'reported' ELSE 'not_available' END AS value_status
 FROM quarters AS q
 CROSS JOIN csps AS c
 CROSS JOIN measures AS m
+JOIN supplied AS s ON s.area_code = c.area_code AND s.quarter_start = q.quarter_start
 LEFT JOIN grouped AS g
     ON g.measure = m.measure AND g.area_code = c.area_code AND g.quarter_start = q.quarter_start;
