@@ -256,6 +256,22 @@ def test_series_break_is_flagged_with_its_description() -> None:
     assert rows["2013-14 Q1"]["series_break"] is True  # the break is the quarter's first day
     assert rows["2012-13 Q4"]["series_break"] is False
     assert rows["2014-15 Q1"]["series_break"] is False  # both quarters after the break
+    assert rows["2014-15 Q2"]["series_break"] is False  # both years to date after it too
+
+
+def test_a_break_inside_the_year_to_date_compared_is_flagged() -> None:
+    """2013-14 Q3's quarter is compared with October-December 2012, after a June 2012 break,
+    but its year to date (which the RAG rates) with April-December 2012, which spans it."""
+    breaks = {"m": [(dt.date(2012, 6, 1), "Definition widened")]}
+    rows = rows_for([5] * 16, breaks=breaks)
+    q3 = rows["2013-14 Q3"]
+    assert q3["series_break"] is True
+    assert (
+        "Series break since the start of the year to date compared (April 2012): "
+        "Definition widened" in q3["notes"]
+    )
+    assert rows["2013-14 Q1"]["notes"].count("since the same quarter last year") == 1
+    assert rows["2014-15 Q3"]["series_break"] is False
 
 
 # --- suppression ------------------------------------------------------------------------------

@@ -49,7 +49,8 @@ AREAS_PER_PAGE = 3  # printed: the owner and indicator columns repeat on every p
 
 # Footnote markers, in the order they are shown after a value.
 MARKERS = {
-    "b": "Series break since the same quarter last year: the comparison is not like for like",
+    "b": "Series break within the periods compared (the same quarter or the year to date last "
+    "year): the comparison is not like for like",
     "s": "Small number withheld in published outputs (shown as *); the warehouse keeps the value",
     "h": "Too little history: no trend, exception test or RAG",
     "e": "The area's population for the year is an estimate derived by the partnership",

@@ -396,14 +396,22 @@ def scorecard_rows(
                     "Part of the quarter is not applicable (the measure ended or began within "
                     "it): the value counts only the months it existed, and is not tested"
                 )
+            # The year to date compared starts last April, so a break since then makes the
+            # year-to-date change (which the RAG rates) unlike for like, even when the quarters
+            # compared are both after it.
             spanned = [
-                description
+                (date, description)
                 for measure in indicator_measures[indicator_id]
                 for date, description in breaks.get(measure, [])
-                if last_year < date < shift_quarters(quarter, 1)
+                if dt.date(fy - 1, 4, 1) < date < shift_quarters(quarter, 1)
             ]
-            for description in spanned:
-                notes.append(f"Series break since the same quarter last year: {description}")
+            for date, description in spanned:
+                since = (
+                    "the same quarter last year"
+                    if date > last_year
+                    else f"the start of the year to date compared (April {fy - 1})"
+                )
+                notes.append(f"Series break since {since}: {description}")
             if not sufficient:
                 notes.append(
                     f"fewer than {min_history} quarters of history: no trend, exception test or RAG"
