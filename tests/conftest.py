@@ -10,6 +10,9 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
+from oscp_pipeline.sources import SOURCES
+from oscp_pipeline.sources.base import FileRead
+
 REPO_DIR = Path(__file__).resolve().parents[1]
 SAMPLE_RAW_DIR = REPO_DIR / "data" / "raw"
 REAL_DIR = REPO_DIR.parent / "shared" / "data" / "real"
@@ -74,6 +77,18 @@ def write_street_file(
 def copy_tree(source: Path, target: Path) -> Path:
     shutil.copytree(source, target, symlinks=False)
     return target
+
+
+def read_delivered(raw_dir: Path, source_id: str, files: dict[str, bytes]) -> FileRead:
+    """Write ``files`` (path under the raw folder -> content) and read them with the source's
+    reader, as a refresh would."""
+    for name, content in files.items():
+        path = raw_dir / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(content)
+    [read_all] = [spec.read_all for spec in SOURCES if spec.source_id == source_id]
+    assert read_all is not None
+    return read_all(raw_dir)
 
 
 @pytest.fixture

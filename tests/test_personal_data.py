@@ -18,7 +18,7 @@ from pathlib import Path
 import dagster as dg
 import openpyxl
 import pytest
-from conftest import SAMPLE_RAW_DIR
+from conftest import SAMPLE_RAW_DIR, read_delivered
 from test_refresh import query, refresh
 from test_stop_hate_uk import warehouse_text
 
@@ -70,17 +70,6 @@ def with_personal_cells(line: bytes) -> bytes:
     return line + b"," + PERSONAL_CELLS.encode()
 
 
-def read_delivery(raw: Path, source_id: str, files: dict[str, bytes]) -> FileRead:
-    """Write ``files`` (path under the raw folder -> content) and read them with the source."""
-    for name, content in files.items():
-        path = raw / name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(content)
-    read_all = SPECS[source_id].read_all
-    assert read_all is not None
-    return read_all(raw)
-
-
 def shown(read: FileRead) -> str:
     """Everything a read hands on: every table's values and the warnings, as text."""
     tables = (read.accepted, read.set_aside, read.load_log)
@@ -103,7 +92,7 @@ def test_a_malformed_row_keeps_its_place_and_width_never_its_text(
     name = CSV_FILES[source_id]
     sample = SampleLines(name)
     content = sample.joined([*sample.lines, with_personal_cells(sample.lines[1])])
-    read = read_delivery(tmp_path, source_id, {name: content})
+    read = read_delivered(tmp_path, source_id, {name: content})
 
     assert_nothing_planted(shown(read))
     [malformed] = [
@@ -131,7 +120,7 @@ def test_a_file_without_its_header_row_is_rejected_without_quoting_its_first_rec
     name = CSV_FILES[source_id]
     sample = SampleLines(name)
     content = sample.joined([with_personal_cells(sample.lines[1]), *sample.lines[2:]])
-    read = read_delivery(tmp_path, source_id, {name: content})
+    read = read_delivered(tmp_path, source_id, {name: content})
 
     assert_nothing_planted(shown(read))
     line = log_line(read, name)
@@ -164,7 +153,7 @@ def test_a_header_that_lost_its_line_break_names_unknown_columns_by_position_onl
     name = CSV_FILES[source_id]
     sample = SampleLines(name)
     header_line = sample.lines[0] + with_personal_cells(sample.lines[1])
-    read = read_delivery(
+    read = read_delivered(
         tmp_path, source_id, {name: sample.joined([header_line, *sample.lines[2:]])}
     )
 
@@ -195,7 +184,7 @@ def test_a_missing_totals_line_is_named_by_row_and_width_not_quoted(tmp_path: Pa
     assert totals.startswith(b"Total,")
     last = with_personal_cells(b"45107,31/12/2013,Noise,Noise \x96 alarm,Witney Central")
     content = sample.joined([*complaints, last])
-    read = read_delivery(tmp_path, "council_asb_complaints", {WEST_OXFORDSHIRE_FILE: content})
+    read = read_delivered(tmp_path, "council_asb_complaints", {WEST_OXFORDSHIRE_FILE: content})
 
     assert_nothing_planted(shown(read))
     line = log_line(read, WEST_OXFORDSHIRE_FILE)
@@ -212,7 +201,7 @@ def test_a_totals_line_keeps_only_the_count_it_states(tmp_path: Path) -> None:
     count = totals.rsplit(b",", 1)[1].decode()
     labelled = f"Total complaints checked by {NAME}: {count}".encode()
     content = sample.joined([*complaints, labelled])
-    read = read_delivery(tmp_path, "council_asb_complaints", {WEST_OXFORDSHIRE_FILE: content})
+    read = read_delivered(tmp_path, "council_asb_complaints", {WEST_OXFORDSHIRE_FILE: content})
 
     assert_nothing_planted(shown(read))
     [aside] = [row for row in read.set_aside.to_pylist() if row["reason_code"] == "totals_line"]
@@ -237,7 +226,7 @@ def test_an_added_domestic_abuse_column_reaches_no_record_or_warning(tmp_path: P
     path.parent.mkdir(parents=True)
     shutil.copyfile(SAMPLE_RAW_DIR / DOMESTIC_ABUSE_FILE, path)
     add_comment_column(path)
-    read = read_delivery(tmp_path, "tvp_domestic_abuse", {})
+    read = read_delivered(tmp_path, "tvp_domestic_abuse", {})
 
     assert_nothing_planted(shown(read))
     assert read.warnings == [f"{DOMESTIC_ABUSE_FILE}#Crimes: ignored 1 unknown column(s): column 6"]
@@ -301,7 +290,7 @@ def test_a_misspelt_header_is_named_as_such_and_other_cells_are_not_shown(tmp_pa
     name = CSV_FILES["tvp_s27_directions"]
     sample = SampleLines(name)
     header = b"Date Issued,Distrct,Age Band,Gender," + PERSONAL_CELLS.encode()
-    read = read_delivery(tmp_path, "tvp_s27_directions", {name: sample.joined([header])})
+    read = read_delivered(tmp_path, "tvp_s27_directions", {name: sample.joined([header])})
 
     assert log_line(read, name)["message"] == (
         "required column(s) 'District' not found; the first row has 9 cell(s), of which 3 are "
@@ -319,7 +308,7 @@ def test_a_malformed_row_is_measured_against_every_header_field_blank_ones_inclu
         b"Cherwell District Council,2013-14,Q3,Highway,50,\r\n"
         b"Cherwell District Council,2013-14,Q3,Council Land,24\r\n"
     )
-    read = read_delivery(tmp_path, "district_flytipping_returns", {name: content})
+    read = read_delivered(tmp_path, "district_flytipping_returns", {name: content})
 
     assert [(r["row_number"], r["reason"]) for r in read.set_aside.to_pylist()] == [
         (3, "row has 5 fields; the header has 6")

@@ -23,7 +23,7 @@ from functools import cache, partial
 from pathlib import Path
 
 import pytest
-from conftest import SAMPLE_RAW_DIR
+from conftest import SAMPLE_RAW_DIR, read_delivered
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from openpyxl import Workbook, load_workbook
@@ -137,14 +137,7 @@ def personal_values() -> tuple[str, ...]:
 def read_files(source_id: str, files: dict[str, bytes]) -> FileRead:
     """Read ``files`` (path under the raw folder -> content) with the source's reader."""
     with tempfile.TemporaryDirectory() as folder:
-        raw_dir = Path(folder)
-        for name, data in files.items():
-            target = raw_dir / name
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_bytes(data)
-        read_all = SPECS[source_id].read_all
-        assert read_all is not None
-        return read_all(raw_dir)
+        return read_delivered(Path(folder), source_id, files)
 
 
 def read_damaged(source_id: str, damaged: str, content: bytes) -> tuple[FileRead, list[str]]:
