@@ -593,3 +593,26 @@ def test_personal_fields_reach_no_table_parquet_file_event_or_log_line(
     assert leaks == {where: [] for where in haystacks}
     for fragment in ("Sample Caller", "07700 900", "@example.org", "SYNTHETIC narrative"):
         assert all(fragment not in text for text in haystacks.values()), fragment
+
+
+def test_a_stray_windows_1252_byte_in_a_json_export_is_read_and_reported(tmp_path: Path) -> None:
+    """As with a CSV export: a byte pasted from Windows (here into the narrative, which is never
+    loaded) is read as Windows-1252, the encoding says so and a warning says where, quoting the
+    one character and no text around it."""
+    path = write_json(tmp_path, "stop_hate_uk_2013-14_Q2.json", [report()])
+    pasted = "caller \u2013 ".encode() + b"\x92upset\x92"  # UTF-8 text, two Windows quotes
+    path.write_bytes(path.read_bytes().replace(b"caller upset", pasted))
+    result = read(tmp_path)
+    assert loaded(result) == loaded(read_json_unchanged(tmp_path / "clean"))
+    assert result.load_log.column("encoding").to_pylist() == ["utf-8+cp1252"]
+    [warning] = result.warnings
+    assert warning.startswith(
+        "stop_hate_uk/stop_hate_uk_2013-14_Q2.json: 2 byte(s) are not UTF-8 in an otherwise "
+        "UTF-8 file and were each read as a Windows-1252 character: 0x92 ('\u2019') at byte offset"
+    )
+    assert "upset" not in warning
+
+
+def read_json_unchanged(raw: Path) -> stop_hate_uk.FileRead:
+    write_json(raw, "stop_hate_uk_2013-14_Q2.json", [report()])
+    return read(raw)

@@ -42,7 +42,6 @@ from oscp_pipeline.sources.base import (
     SourceSpec,
     data_row_numbers,
     decode_delivery,
-    decode_to_utf8,
     latest_deliveries,
     listed_value,
     load_log_row,
@@ -337,9 +336,12 @@ def _json_text(value: object) -> str:
 
 def _read_json(path: Path, source_file: str) -> _Delivery:
     """Parse a JSON export, keeping only the non-personal fields of each report object."""
-    utf8, encoding = decode_to_utf8(path.read_bytes())
+    decoded = decode_delivery(path.read_bytes(), source_file)
+    encoding, warnings = decoded.encoding, list(decoded.warnings)  # stray bytes, if any
     try:
-        document = json.loads(utf8.decode("utf-8"), object_pairs_hook=_without_personal_keys)
+        document = json.loads(
+            decoded.utf8.decode("utf-8"), object_pairs_hook=_without_personal_keys
+        )
     except json.JSONDecodeError as error:  # the message gives a position, never content
         raise FileRejected(source_file, f"not readable as JSON: {error}") from error
     except RecursionError as error:
@@ -358,7 +360,7 @@ def _read_json(path: Path, source_file: str) -> _Delivery:
         if not isinstance(r, dict)
     ]
     if not objects:
-        return _Delivery([], malformed, encoding)
+        return _Delivery([], malformed, encoding, [], warnings)
     keys = list(dict.fromkeys(key for _, record in objects for key in record))
     header_map, unknown = match_header(keys, COLUMNS, source_file)
     rows = []
@@ -368,7 +370,7 @@ def _read_json(path: Path, source_file: str) -> _Delivery:
             if header_map.get(key) in LOADED_NAMES:
                 values[header_map[key]] = _json_text(value)
         rows.append((number, values))
-    return _Delivery(rows, malformed, encoding, unknown)
+    return _Delivery(rows, malformed, encoding, unknown, warnings)
 
 
 def _classify(
