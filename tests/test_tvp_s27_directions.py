@@ -322,3 +322,20 @@ def test_a_file_whose_every_row_is_unreadable_is_held_back_not_published_as_zero
         (dt.date(2014, 9, 1), "reported", 0.0),
         (dt.date(2014, 10, 1), "reported", 0.0),
     ]
+
+
+def test_a_replaced_delivery_with_a_malformed_line_is_not_held_back(tmp_path: Path) -> None:
+    """Every row of an earlier delivery is set aside (superseded, or malformed), yet the quarter
+    is loaded from the later one, so the earlier file is not held back: it stays logged as read,
+    loading nothing (its malformed row keeps it from the plain 'superseded' status)."""
+    rows = [["05/07/2014", "Oxford", "18-24", "Male"]]
+    write_file(tmp_path, "2014-15_Q2", csv_text(rows) + "06/07/2014,Oxford,18-24,Male,extra\r\n")
+    write_file(tmp_path, "2014-15_Q2_v2", csv_text(rows))
+    read = tvp_s27_directions.read_all(tmp_path)
+    log = {line["source_file"].rsplit("/", 1)[1]: line for line in read.load_log.to_pylist()}
+    earlier, later = (
+        log["tvp_s27_directions_2014-15_Q2.csv"],
+        log["tvp_s27_directions_2014-15_Q2_v2.csv"],
+    )
+    assert (earlier["status"], earlier["rows_loaded"], earlier["message"]) == ("loaded", 0, "")
+    assert (later["status"], later["rows_loaded"]) == ("loaded", 1)

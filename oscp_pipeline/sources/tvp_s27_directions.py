@@ -289,7 +289,8 @@ def read_direction_files(paths: list[Path], raw_dir: Path) -> FileRead:
         status, message = "loaded", ""
         reasons = Counter(str(row["reason_code"]) for _, row in file_aside)
         unreadable = set(reasons) - {"after_repeal", "superseded"}
-        if unreadable and not loaded and quarter < first_day_after_repeal():
+        in_force = quarter < first_day_after_repeal()
+        if unreadable and not loaded and source_file not in replaced and in_force:
             status, message = "quarantined", _nothing_loaded_while_in_force(quarter, reasons)
         log_lines.append(
             load_log_row(
