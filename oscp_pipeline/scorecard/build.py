@@ -179,6 +179,108 @@ def roll_up(
     return result
 
 
+# Reasons a delivered row is set aside without leaving out a record the figure should count.
+# Every other reason (a date, district, band, category or count that cannot be read, a line
+# whose fields do not line up, a file that failed its checks ...) may hide a real record.
+ROUTINE_SET_ASIDE = (
+    "superseded",  # a later delivery of the same period is loaded and counts the record
+    "duplicate_row",  # the same key is already loaded from another row
+    "duplicate_crime_id",  # the Crime ID is already counted for the month
+    "duplicate_reference",  # the Reference is already counted
+    "no_location",  # published without a location: no district's record, by the publisher
+    "outside_area",  # a record of an area outside the partnership's
+    "after_repeal",  # a section 27 direction cannot exist after the power's repeal
+    "totals_line",  # a totals line, not a record: the rows it adds up are read
+    "aggregate_row",  # a national or regional total, not an area's figure
+)
+
+# Set-aside rows that may hide a record, per indicator, quarter and reason (see
+# ``set_aside_counts``). A row's own quarter is read only from a file covering several
+# quarters, from its ``Financial Year`` (2013/14) and ``Financial Quarter`` (1 to 4): the Home
+# Office table is the only such delivery of a quarterly or monthly measure.
+SET_ASIDE_SQL = r"""
+WITH files AS (
+    SELECT source_id, source_file,
+           date_trunc('quarter', period_start)::DATE AS first_quarter,
+           date_trunc('quarter', period_end)::DATE AS last_quarter
+    FROM load_log
+    WHERE period_start IS NOT NULL AND period_end IS NOT NULL
+),
+placed AS (
+    SELECT s.source_id, s.source_file, s.row_number, s.reason_code, f.first_quarter,
+           f.last_quarter,
+           CASE WHEN f.first_quarter < f.last_quarter AND json_valid(s.record) THEN (
+               make_date(try_cast(regexp_extract(s.record ->> 'Financial Year',
+                                                 '^\s*(\d{4})[/-]\d{2}\s*$', 1) AS INTEGER), 4, 1)
+               + to_months(3 * (try_cast(regexp_extract(s.record ->> 'Financial Quarter',
+                                                        '^\s*[Qq]?([1-4])\s*$', 1) AS INTEGER)
+                                - 1))
+           )::DATE END AS row_quarter
+    FROM set_aside AS s
+    JOIN files AS f USING (source_id, source_file)
+    WHERE s.reason_code = 'superseded' OR NOT list_contains($routine, s.reason_code)
+),
+attributed AS (
+    SELECT DISTINCT source_id, source_file, row_number, reason_code,
+           quarter_start::DATE AS quarter_start
+    FROM (
+        SELECT *, unnest(
+            CASE WHEN row_quarter BETWEEN first_quarter AND last_quarter THEN [row_quarter]
+                 ELSE generate_series(first_quarter, last_quarter, INTERVAL 3 MONTH)::DATE[]
+            END) AS quarter_start
+        FROM placed
+    )
+),
+replaced AS (
+    SELECT DISTINCT source_id, source_file, quarter_start
+    FROM attributed WHERE reason_code = 'superseded'
+),
+indicator_sources AS (
+    SELECT DISTINCT im.indicator_id, m.source_id
+    FROM dim_indicator_measure AS im
+    JOIN dim_measure AS m USING (measure_id)
+)
+SELECT i.indicator_id, a.quarter_start, a.reason_code, count(*) AS rows_set_aside
+FROM attributed AS a
+ANTI JOIN replaced AS r USING (source_id, source_file, quarter_start)
+JOIN indicator_sources AS i USING (source_id)
+WHERE a.reason_code <> 'superseded'
+GROUP BY ALL
+"""
+
+
+def set_aside_counts(
+    connection: duckdb.DuckDBPyConnection,
+) -> dict[tuple[str, dt.date], dict[str, int]]:
+    """Rows of the delivered files set aside for a reason that may hide a record, per indicator
+    and quarter: {(indicator, quarter): {reason_code: rows}}.
+
+    A row counts for every indicator with a measure of its source, in the quarter it belongs
+    to, once. A file covering one quarter (or a month of it) gives that quarter. A file
+    covering several (the Home Office table) gives the row's own quarter when its record names
+    one inside the file's period; otherwise (a year or quarter that cannot be read, or lies
+    outside the file) the row may belong to any quarter of the file, so it counts in each. A
+    file's rows for a quarter a later delivery replaced (it has ``superseded`` rows there) are
+    not counted: the later delivery's own set-aside rows are.
+    """
+    counts: dict[tuple[str, dt.date], dict[str, int]] = defaultdict(dict)
+    rows = connection.execute(SET_ASIDE_SQL, {"routine": list(ROUTINE_SET_ASIDE)}).fetchall()
+    for indicator, quarter, reason_code, count in rows:
+        counts[(indicator, quarter)][reason_code] = int(count)
+    return dict(counts)
+
+
+def set_aside_note(reasons: dict[str, int]) -> str:
+    """The caveat on a reported figure some delivered rows of whose quarter were set aside."""
+    listed = ", ".join(
+        f"{code} {count}" for code, count in sorted(reasons.items(), key=lambda r: (-r[1], r[0]))
+    )
+    return (
+        f"{sum(reasons.values())} delivered row(s) for this quarter were set aside ({listed}) "
+        "and are not counted: the figure may be understated; see set_aside"
+    )
+
+
 def build_scorecard(connection: duckdb.DuckDBPyConnection) -> None:
     """Create ``scorecard`` and ``scorecard_latest`` in the connected warehouse."""
     indicators = {
@@ -222,7 +324,16 @@ def build_scorecard(connection: duckdb.DuckDBPyConnection) -> None:
     ).df()
 
     cells = roll_up(base_cells(observations, indicator_measures), areas)
-    rows = scorecard_rows(cells, indicators, indicator_measures, targets, areas, population, breaks)
+    rows = scorecard_rows(
+        cells,
+        indicators,
+        indicator_measures,
+        targets,
+        areas,
+        population,
+        breaks,
+        set_aside_counts(connection),
+    )
     frame = pd.DataFrame(rows, columns=[name for name, _ in SCORECARD_COLUMNS])
     columns = ", ".join(f"{name} {kind}" for name, kind in SCORECARD_COLUMNS)
     connection.execute(f"CREATE TABLE scorecard ({columns})")
@@ -334,8 +445,15 @@ def scorecard_rows(
     areas: dict[str, dict[str, Any]],
     population: dict[tuple[str, int], tuple[int, bool]],
     breaks: dict[str, list[tuple[dt.date, str]]],
+    set_aside: dict[tuple[str, dt.date], dict[str, int]] | None = None,
 ) -> list[dict[str, Any]]:
-    """One row per reported indicator, area and quarter, in report order."""
+    """One row per reported indicator, area and quarter, in report order.
+
+    ``set_aside`` (from :func:`set_aside_counts`) adds a caveat to each area's reported figure
+    of an indicator and quarter some of whose delivered rows were set aside: the figure is
+    still the best available, so its value and status are kept. The caveat comes first in
+    ``notes``, so that a report splitting them at a known footnote's start keeps it whole.
+    """
     series: dict[tuple[str, str], dict[dt.date, Cell]] = defaultdict(dict)
     for (indicator, area, quarter), cell in cells.items():
         series[(indicator, area)][quarter] = cell
@@ -379,6 +497,9 @@ def scorecard_rows(
             change_ytd_pct = stats.change_pct(value_ytd, value_ytd_last)
             change_ytd_pct_for_rag = change_ytd_pct if status == "reported" else None
             notes = []
+            reasons = (set_aside or {}).get((indicator_id, quarter))
+            if status == "reported" and reasons:
+                notes.append(set_aside_note(reasons))
             p_value = direction = lower = upper = flag = None
             if status == "reported" and sufficient:
                 if previous is not None:
