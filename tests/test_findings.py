@@ -130,6 +130,66 @@ def test_suppressed_figures_never_appear(editable_copy: duckdb.DuckDBPyConnectio
     assert "25.3" not in words and "2,280" not in words and "2280" not in words
 
 
+def details_of(connection: duckdb.DuckDBPyConnection, indicator_name: str) -> str:
+    (found,) = [
+        d
+        for f in headline_findings(connection, H1_2013_14)
+        for d in f.details
+        if d.startswith(indicator_name + ":")
+    ]
+    return found
+
+
+def test_nothing_is_quoted_from_a_year_to_date_holding_a_withheld_quarter(
+    editable_copy: duckdb.DuckDBPyConnection,
+) -> None:
+    """Last year's Q1 withheld: this half year's change (and its test) would give it away, as
+    the other quarters are printed; so would Q2's exception and significance, judged with it."""
+    before = details_of(editable_copy, "Domestic abuse crimes")
+    assert "year to date up 25.3%" in before and "significant: year to date, Q2 up" in before
+    assert "exceptionally high in Q2" in before
+    editable_copy.execute(
+        """UPDATE scorecard SET suppressed = TRUE WHERE indicator_id = 'domestic_abuse_crimes'
+           AND area_type = 'county' AND fy_quarter = '2012-13 Q1'"""
+    )
+    after = details_of(editable_copy, "Domestic abuse crimes")
+    assert after.startswith(
+        "Domestic abuse crimes: year to date withheld to protect small numbers."
+    )
+    assert "%" not in after and "significant" not in after and "exceptionally" not in after
+    found = texts(editable_copy)
+    assert "Domestic abuse crimes and incidents increased, with an exceptional rise in Q2" in found
+
+
+def test_a_withheld_quarter_is_never_named_significant_or_exceptional(
+    editable_copy: duckdb.DuckDBPyConnection,
+) -> None:
+    editable_copy.execute(
+        """UPDATE scorecard SET suppressed = TRUE WHERE indicator_id = 'asb_incidents'
+           AND area_type = 'county' AND fy_quarter = '2013-14 Q2'"""
+    )
+    asb = details_of(editable_copy, "Police-recorded anti-social behaviour incidents")
+    assert "Q2" not in asb and "%" not in asb
+    assert "withheld to protect small numbers" in asb
+
+
+def test_a_year_to_date_holding_part_of_a_quarter_is_not_compared(
+    editable_copy: duckdb.DuckDBPyConnection,
+) -> None:
+    before = details_of(editable_copy, "Section 27 directions to leave")
+    assert before == (
+        "Section 27 directions to leave: year to date down 13.9% on the same period last year "
+        "(not significant)."
+    )
+    editable_copy.execute(
+        """UPDATE scorecard SET value_status = 'partly_not_applicable', direction = NULL,
+           exception = NULL WHERE indicator_id = 's27_directions' AND area_type = 'county'
+           AND fy_quarter = '2012-13 Q2'"""
+    )
+    after = details_of(editable_copy, "Section 27 directions to leave")
+    assert after == "Section 27 directions to leave: no comparable year to date."
+
+
 def test_periods_are_half_or_full_years() -> None:
     half = report_period(dt.date(2013, 9, 30))
     assert (half.financial_year, half.quarters) == (

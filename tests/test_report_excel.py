@@ -16,6 +16,7 @@ from conftest import SAMPLE_RAW_DIR
 from test_refresh import refresh
 
 from oscp_pipeline import warehouse
+from oscp_pipeline.reports.disclosure import WITHHELD_NOTE
 from oscp_pipeline.reports.excel import (
     ARROW_DOWN,
     ARROW_UP,
@@ -27,6 +28,7 @@ from oscp_pipeline.reports.excel import (
     safe_text,
     write_scorecard_workbook,
 )
+from oscp_pipeline.scorecard.build import SUPPRESSION_NOTES
 
 SUBTITLE = "SYNTHETIC sample data: not real figures"
 INJECTED_NAME = '=HYPERLINK("http://example.com/x","Distraction burglary")'
@@ -236,6 +238,151 @@ def test_an_earlier_quarter_can_be_asked_for(
         assert cell_of(book, row, RAG).value == "Grey"
     with pytest.raises(ValueError, match="no rows"):
         write_scorecard_workbook(connection, tmp_path / "none.xlsx", dt.date(1999, 4, 1))
+
+
+def shift_quarters(quarter: dt.date, count: int) -> dt.date:
+    months = quarter.year * 12 + quarter.month - 1 + 3 * count
+    return dt.date(months // 12, months % 12 + 1, 1)
+
+
+def year_to_date(quarter: dt.date) -> list[dt.date]:
+    """The quarters of the financial year to date ending with `quarter`."""
+    return [shift_quarters(quarter, -k) for k in range((quarter.month - 4) % 12 // 3 + 1)]
+
+
+def printed_blocks(book: openpyxl.Workbook, connection: duckdb.DuckDBPyConnection) -> dict:
+    """Every area block of every level sheet, by (indicator_id, area_code): its six cells."""
+    ids = {
+        safe_text(name): i
+        for i, name in connection.execute(
+            "SELECT indicator_id, indicator_name FROM dim_indicator"
+        ).fetchall()
+    }
+    areas = connection.execute("SELECT area_name, area_code, area_type FROM dim_area").fetchall()
+    blocks = {}
+    for sheet, types in LEVELS.items():
+        ws = book[sheet]
+        codes = {name: code for name, code, area_type in areas if area_type in types}
+        for r in range(HEADER_ROWS + 1, ws.max_row + 1):
+            indicator_id = ids.get(ws.cell(r, 2).value)
+            for c in range(FIRST_AREA_COLUMN, ws.max_column + 1, len(COLUMNS)):
+                if indicator_id and ws.cell(4, c).value in codes:
+                    cells = [ws.cell(r, c + offset) for offset in range(len(COLUMNS))]
+                    if any(cell.value is not None for cell in cells):
+                        blocks[(indicator_id, codes[ws.cell(4, c).value])] = cells
+    return blocks
+
+
+def test_no_printed_figure_lets_a_withheld_value_be_worked_out(
+    connection: duckdb.DuckDBPyConnection, tmp_path: Path
+) -> None:
+    """Each quarter's workbook, read back whole: a change % is printed only when neither
+    quarter it compares is withheld or part of a quarter; a YTD change % only when no quarter
+    of either year to date is; a withheld cell has no arrow, no exception marker and the one
+    neutral note. (Every other quarter's values are printed in its own workbook, so a single
+    withheld quarter beside a printed YTD change % would be given away by it.)"""
+    cells = {
+        (i, a, q): (suppressed, status)
+        for i, a, q, suppressed, status in connection.execute(
+            "SELECT indicator_id, area_code, quarter_start, suppressed, value_status FROM scorecard"
+        ).fetchall()
+    }
+
+    def clear(indicator_id: str, area_code: str, quarters: list[dt.date]) -> bool:
+        found = [cells.get((indicator_id, area_code, q), (False, "reported")) for q in quarters]
+        return all(not held and status != "partly_not_applicable" for held, status in found)
+
+    quarters = sorted({q for _, _, q in cells})
+    assert len(quarters) == 16
+    checked = withheld = ytd_hidden_beyond_the_quarters_compared = 0
+    for quarter in quarters:
+        book = openpyxl.load_workbook(
+            write_scorecard_workbook(connection, tmp_path / f"{quarter}.xlsx", quarter)
+        )
+        last_year = shift_quarters(quarter, -4)
+        ytd = year_to_date(quarter) + year_to_date(last_year)
+        for (indicator_id, area_code), block in printed_blocks(book, connection).items():
+            checked += 1
+            held = cells[(indicator_id, area_code, quarter)][0]
+            compared = clear(indicator_id, area_code, [quarter, last_year])
+            if isinstance(block[CHANGE].value, int | float):
+                assert compared, (indicator_id, area_code, quarter)
+            if isinstance(block[CHANGE_YTD].value, int | float):
+                assert clear(indicator_id, area_code, ytd), (indicator_id, area_code, quarter)
+            if block[CHANGE_YTD].value == "*" and compared:
+                ytd_hidden_beyond_the_quarters_compared += 1
+            if block[DIRECTION].value is not None:
+                assert compared, (indicator_id, area_code, quarter)
+            if held:
+                withheld += 1
+                assert block[DIRECTION].value is None and "x" not in markers_of(block[VALUE])
+                assert block[CHANGE].value in (None, "*") and block[CHANGE_YTD].value in (None, "*")
+                notes = block[VALUE].comment.text.split("; ")
+                assert notes.count(WITHHELD_NOTE) == 1, notes
+        printed = [str(c.value) for ws in book.worksheets for r in ws.iter_rows() for c in r]
+        printed += [c.comment.text for ws in book.worksheets for r in ws.iter_rows() for c in r
+                    if c.comment]  # fmt: skip
+        for detailed in SUPPRESSION_NOTES.values():
+            assert not any(detailed in text for text in printed), detailed
+        assert not any("1 to 4" in text for text in printed)
+    # every cell of the scorecard is printed in its quarter's workbook
+    assert checked == len(cells) and withheld == sum(held for held, _ in cells.values())
+    # YTD changes withheld for an earlier quarter of either year to date only
+    assert ytd_hidden_beyond_the_quarters_compared == 38
+
+
+def test_withheld_cells_and_comparisons_with_them_drop_direction_and_exception(
+    book: openpyxl.Workbook, latest: list[dict], connection: duckdb.DuckDBPyConnection
+) -> None:
+    """The warehouse tests withheld cells like any other; the workbook prints none of it, nor
+    the direction of a cell compared with a withheld one last year."""
+    flagged = [r for r in latest if r["suppressed"] and r["exception"]]
+    directed = [r for r in latest if r["suppressed"] and r["direction"]]
+    assert len(flagged) == 2 and len(directed) >= 20
+    for row in flagged + directed:
+        assert cell_of(book, row, DIRECTION).value is None
+        assert "x" not in markers_of(cell_of(book, row, VALUE))
+        assert cell_of(book, row, VALUE).comment.text.split("; ").count(WITHHELD_NOTE) == 1
+    relation = connection.execute(
+        "SELECT s.*, i.indicator_name AS shown_name FROM scorecard s JOIN dim_indicator i "
+        "USING (indicator_id) JOIN scorecard ly ON ly.indicator_id = s.indicator_id "
+        "AND ly.area_code = s.area_code AND ly.quarter_start = s.quarter_start - INTERVAL 1 YEAR "
+        "WHERE s.quarter_start = DATE '2015-01-01' AND ly.suppressed AND NOT s.suppressed "
+        "AND s.direction IS NOT NULL"
+    )
+    names = [d[0] for d in relation.description]
+    against_withheld = [dict(zip(names, r, strict=True)) for r in relation.fetchall()]
+    assert len(against_withheld) == 8
+    for row in against_withheld:
+        assert cell_of(book, row, VALUE).value == row["value"]
+        assert cell_of(book, row, LAST_YEAR).value == cell_of(book, row, CHANGE).value == "*"
+        assert cell_of(book, row, DIRECTION).value is None
+    listed = [c.value for r in book["Notes"].iter_rows(min_col=3, max_col=3) for c in r]
+    assert sum(WITHHELD_NOTE in str(text).split("; ") for text in listed) == sum(
+        1 for r in latest if r["suppressed"]
+    )
+
+
+def test_no_change_is_printed_for_part_of_a_quarter(
+    connection: duckdb.DuckDBPyConnection, tmp_path: Path
+) -> None:
+    book = openpyxl.load_workbook(
+        write_scorecard_workbook(connection, tmp_path / "q3.xlsx", dt.date(2014, 10, 1))
+    )
+    relation = connection.execute(
+        "SELECT s.*, i.indicator_name AS shown_name FROM scorecard s JOIN dim_indicator i "
+        "USING (indicator_id) WHERE quarter_start = DATE '2014-10-01' "
+        "AND value_status = 'partly_not_applicable'"
+    )
+    names = [d[0] for d in relation.description]
+    partial = [dict(zip(names, r, strict=True)) for r in relation.fetchall()]
+    assert len(partial) == 10 and all(r["change_pct"] is not None for r in partial)
+    for row in partial:
+        assert cell_of(book, row, VALUE).value == row["value"]
+        assert "n" in markers_of(cell_of(book, row, VALUE))
+        assert cell_of(book, row, LAST_YEAR).value == row["value_same_quarter_last_year"]
+        for column in (CHANGE, CHANGE_YTD, DIRECTION):
+            assert cell_of(book, row, column).value is None, row
 
 
 @pytest.mark.skipif(shutil.which("soffice") is None, reason="LibreOffice (soffice) not installed")

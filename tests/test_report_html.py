@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 import shutil
 import subprocess
 from html.parser import HTMLParser
@@ -14,9 +15,15 @@ from conftest import SAMPLE_RAW_DIR
 from test_refresh import query, refresh
 
 from oscp_pipeline import warehouse
-from oscp_pipeline.reports.html import TITLE, number, write_biannual_report
+from oscp_pipeline.reports.disclosure import WITHHELD_NOTE
+from oscp_pipeline.reports.html import TITLE, number, scorecard_html, write_biannual_report
+from oscp_pipeline.scorecard.build import SUPPRESSION_NOTES
 
 H1_2013_14 = dt.date(2013, 9, 30)
+FULL_2014_15 = dt.date(2015, 3, 31)
+CELL = re.compile(
+    r'<td class="cell[^"]*" data-indicator="([^"]+)" data-area="([^"]+)"[^>]*>(.*?)</td>', re.S
+)
 VOID_TAGS = {"br", "img", "meta", "hr", "input"}
 SUBTITLE = "SYNTHETIC sample data <not real> & illustrative"
 
@@ -155,6 +162,123 @@ def test_one_chart_per_indicator_with_the_series_breaks(
     assert expected, "the sample has series breaks before 2013-14 Q2"
     assert parsed.breaks == expected
     assert ("domestic_abuse_crimes", "2013-04-01") in parsed.breaks
+
+
+@pytest.fixture(scope="module")
+def full_year(sample_warehouse: Path, tmp_path_factory: pytest.TempPathFactory) -> str:
+    path = tmp_path_factory.mktemp("html") / "full-year.html"
+    with warehouse.read_only(sample_warehouse) as connection:
+        write_biannual_report(connection, path, FULL_2014_15)
+    return path.read_text(encoding="utf-8")
+
+
+def printed_cells(document: str) -> dict[tuple[str, str], tuple[str, str, bool]]:
+    """Each scorecard table cell: (the text shown, its change text, whether it has an arrow)."""
+    cells = {}
+    for indicator_id, area_code, inner in CELL.findall(document):
+        change = re.search(r'<span class="change">(.*?)</span>', inner)
+        shown = re.sub(r"<[^>]+>", "", inner)
+        cells[(indicator_id, area_code)] = (
+            shown,
+            change.group(1) if change else "",
+            "arrow" in inner,
+        )
+    return cells
+
+
+def cell_flags(sample_warehouse: Path, quarter: dt.date) -> dict[tuple[str, str], tuple]:
+    """(withheld, last year withheld, compares part of a quarter) of the quarter's cells."""
+    rows = query(
+        sample_warehouse,
+        f"""SELECT s.indicator_id, s.area_code, s.suppressed, coalesce(ly.suppressed, FALSE),
+                  'partly_not_applicable' IN (s.value_status, coalesce(ly.value_status, ''))
+           FROM scorecard s LEFT JOIN scorecard ly ON ly.indicator_id = s.indicator_id
+            AND ly.area_code = s.area_code AND ly.quarter_start = s.quarter_start - INTERVAL 1 YEAR
+           WHERE s.quarter_start = DATE '{quarter}' AND s.area_type IN ('county', 'csp')""",
+    )
+    return {(i, a): flags for i, a, *flags in rows}
+
+
+@pytest.mark.parametrize("which", ["half_year", "full_year"])
+def test_no_printed_change_lets_a_withheld_value_be_worked_out(
+    which: str, report: Path, full_year: str, sample_warehouse: Path
+) -> None:
+    """A change is printed only between two quarters neither withheld nor part of a quarter
+    (value and change % give the other quarter); withheld cells have no arrow and share one
+    neutral footnote, which never says why a cell is withheld."""
+    document, quarter = {
+        "half_year": (report.read_text(encoding="utf-8"), dt.date(2013, 7, 1)),
+        "full_year": (full_year, dt.date(2015, 1, 1)),
+    }[which]
+    flags = cell_flags(sample_warehouse, quarter)
+    cells = printed_cells(document)
+    assert cells.keys() == flags.keys()
+    against_withheld = 0
+    for key, (shown, change, has_arrow) in cells.items():
+        withheld, last_year_withheld, part_quarter = flags[key]
+        if withheld:
+            assert shown.startswith("*") and change == "" and not has_arrow, key
+        elif last_year_withheld:
+            against_withheld += 1
+            assert change == "*" and not has_arrow, key
+        elif part_quarter:
+            assert change == "" and not has_arrow, key
+        if re.fullmatch(r"[+-]\d+\.\d%", change):
+            assert not (withheld or last_year_withheld or part_quarter), key
+    assert against_withheld == {"half_year": 0, "full_year": 4}[which]
+    notes = re.search(r'<ol class="notes">(.*?)</ol>', document, re.S).group(1)
+    assert re.findall(r"<li>(.*?)</li>", notes).count(WITHHELD_NOTE) == 1
+    for detailed in SUPPRESSION_NOTES.values():
+        assert detailed not in document
+    assert "1 to 4" not in document
+
+
+def test_no_change_is_printed_for_part_of_a_quarter(sample_warehouse: Path) -> None:
+    with warehouse.read_only(sample_warehouse) as connection:
+        table = scorecard_html(connection, dt.date(2014, 10, 1))
+    partial = {k: v for k, v in printed_cells(table).items() if k[0] == "s27_directions"}
+    assert len(partial) == 5
+    for shown, change, has_arrow in partial.values():
+        assert shown[0].isdigit() and change == "" and not has_arrow
+
+
+def test_charts_mark_the_quarters_without_a_point_and_part_quarters(
+    full_year: str, sample_warehouse: Path
+) -> None:
+    rows = query(
+        sample_warehouse,
+        """SELECT indicator_id, fy_quarter, value_status, suppressed FROM scorecard
+           WHERE area_type = 'county' AND quarter_start <= DATE '2015-01-01'
+             AND (value IS NULL OR suppressed OR value_status = 'partly_not_applicable')""",
+    )
+    assert {(i, q, s) for i, q, s, _ in rows} >= {
+        ("hate_incidents", "2012-13 Q4", "not_available"),
+        ("s27_directions", "2014-15 Q3", "partly_not_applicable"),
+        ("s27_directions", "2014-15 Q4", "not_applicable"),
+    }
+    figures = dict(re.findall(r'<figure data-indicator="([^"]+)">(.*?)</figure>', full_year, re.S))
+    for indicator_id, fy_quarter, status, withheld in rows:
+        figure = figures[indicator_id]
+        if status == "partly_not_applicable" and not withheld:
+            assert f"<title>{fy_quarter}: " in figure and 'class="part-quarter"' in figure
+        else:
+            reason = "withheld" if withheld else status
+            assert f'<g class="gap" data-quarter="{fy_quarter}" data-reason="{reason}">' in figure
+    s27 = figures["s27_directions"]
+    (partial,) = re.findall(r'<circle class="part-quarter" cx="([\d.]+)" cy="([\d.]+)"', s27)
+    (line,) = re.findall(r'<polyline class="series" points="([^"]+)"', s27)
+    assert ",".join(partial) not in line  # not joined to the line
+    assert (
+        '<p class="chart-notes">No point for 2014-15 Q4: not applicable (the measure did not '
+        "exist). Open circle for 2014-15 Q3: counts only part of the quarter (the measure ended "
+        "or began within it), so it is not joined to the line or compared.</p>"
+    ) in s27
+    assert (
+        '<p class="chart-notes">No point for 2012-13 Q4: not available (a month or an area of '
+        "the quarter was not supplied).</p>"
+    ) in figures["hate_incidents"]
+    noted = [i for i, figure in figures.items() if 'class="chart-notes"' in figure]
+    assert sorted(noted) == sorted({i for i, *_ in rows})
 
 
 def test_the_report_renders_in_a_browser(report: Path, tmp_path: Path) -> None:

@@ -6,7 +6,9 @@ the year-to-date change %, the RAG rating and the direction of travel. A `Notes`
 key to the footnote markers, the series breaks, the indicators' caveats and every cell's notes.
 
 This is a published output: values the warehouse flags as `suppressed` (small numbers) are shown
-as "*", never as the number, and every text cell is neutralised against formula injection.
+as "*", never as the number, and so is every change, year-to-date change, direction and
+exception flag that would let one be worked out (`reports.disclosure`); every withheld cell has
+the same neutral note. Every text cell is neutralised against formula injection.
 """
 
 from __future__ import annotations
@@ -23,7 +25,9 @@ from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
-SUPPRESSED_MARKER = "*"
+from oscp_pipeline.reports import disclosure
+
+SUPPRESSED_MARKER = disclosure.WITHHELD
 FONT_NAME = "Arial"
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
@@ -51,10 +55,11 @@ AREAS_PER_PAGE = 3  # printed: the owner and indicator columns repeat on every p
 MARKERS = {
     "b": "Series break within the periods compared (the same quarter or the year to date last "
     "year): the comparison is not like for like",
-    "s": "Small number withheld in published outputs (shown as *); the warehouse keeps the value",
+    "s": f"{disclosure.WITHHELD_NOTE} (shown as *); the warehouse keeps the value",
     "h": "Too little history: no trend, exception test or RAG",
     "e": "The area's population for the year is an estimate derived by the partnership",
-    "n": "Value not available, not applicable or only part of the quarter (see the cell's notes)",
+    "n": "Value not available, not applicable or only part of the quarter (see the cell's notes); "
+    "a change on part of a quarter is not like for like and is not shown",
     "x": "Exception: outside the control limits (statistical process control chart)",
 }
 
@@ -66,6 +71,8 @@ KEY_LINES = (
     ("Direction", "Change on the same quarter last year, tested for significance at 95%:"),
     ("", f"{ARROW_UP} up, {ARROW_DOWN} down (green improving, red deteriorating)."),
     ("", f"{ARROW_FLAT} stable: no significant change."),
+    ("*", "In the last-year or change columns: withheld, as it would let a withheld small number"),
+    ("", "be worked out (this quarter's, last year's or one in either year to date)."),
 )
 
 RAG_FILLS = {"green": "00B050", "amber": "FFC000", "red": "C00000", "grey": "BFBFBF"}
@@ -130,13 +137,13 @@ def _markers(row: dict) -> str:
         found.append("e")
     if row["value_status"] != "reported":
         found.append("n")
-    if row["exception"]:
+    if disclosure.exception(row):
         found.append("x")
     return ",".join(found)
 
 
 def _arrow(row: dict) -> str | None:
-    direction = row["direction"]
+    direction = disclosure.direction(row)
     if direction is None:
         return None
     if direction == "stable":
@@ -153,7 +160,6 @@ def _write_cells(ws: Worksheet, r: int, c: int, row: dict) -> None:
     markers = _markers(row)
     suffix = f' "[{markers}]"' if markers else ""
     withheld = bool(row["suppressed"])
-    last_year_withheld = withheld or bool(row["last_year_suppressed"])
     centre = Alignment(horizontal="center")
     right = Alignment(horizontal="right")
 
@@ -163,21 +169,22 @@ def _write_cells(ws: Worksheet, r: int, c: int, row: dict) -> None:
         _put(ws, r, c, f"n/a [{markers}]" if markers else "n/a", alignment=right)
     else:
         _put(ws, r, c, row["value"], number_format=COUNT_FORMAT + suffix)
-    if row["notes"]:
-        ws.cell(row=r, column=c).comment = Comment(safe_text(row["notes"]), "OSCP scorecard")
+    notes = disclosure.notes(row)
+    if notes:
+        ws.cell(row=r, column=c).comment = Comment(safe_text(notes), "OSCP scorecard")
 
     last_year = row["value_same_quarter_last_year"]
-    if last_year_withheld and last_year is not None:
+    if disclosure.last_year_withheld(row) and last_year is not None:
         _put(ws, r, c + 1, SUPPRESSED_MARKER, alignment=right)
     else:
         _put(ws, r, c + 1, last_year, number_format=COUNT_FORMAT)
-    for offset, key in ((2, "change_pct"), (3, "change_ytd_pct")):
-        if last_year_withheld and row[key] is not None:
+    for offset, shown in ((2, disclosure.change_pct(row)), (3, disclosure.change_ytd_pct(row))):
+        if shown == SUPPRESSED_MARKER:
             _put(ws, r, c + offset, SUPPRESSED_MARKER, alignment=right)
         else:
-            _put(ws, r, c + offset, row[key], number_format=PCT_FORMAT)
+            _put(ws, r, c + offset, shown, number_format=PCT_FORMAT)
 
-    rag = row["rag"]
+    rag = disclosure.rag(row)
     if rag:
         _put(
             ws,
@@ -337,7 +344,7 @@ def _write_notes(
     for row in notes:
         _put(ws, r, 1, row["indicator_name"], alignment=wrap)
         _put(ws, r, 2, _area_label(row), alignment=wrap)
-        _put(ws, r, 3, row["notes"], alignment=wrap)
+        _put(ws, r, 3, disclosure.notes(row), alignment=wrap)
         r += 1
     for row_cells in ws.iter_rows(min_row=4):  # fit wrapped text: spreadsheets do not re-measure
         lines = [
@@ -366,18 +373,7 @@ def write_scorecard_workbook(
     sample. Returns `path`.
     """
     quarter = quarter_start or latest_quarter(connection)
-    rows = _rows(
-        connection,
-        """
-        SELECT s.*, coalesce(ly.suppressed, FALSE) AS last_year_suppressed
-        FROM scorecard s
-        LEFT JOIN scorecard ly
-          ON ly.indicator_id = s.indicator_id AND ly.area_code = s.area_code
-         AND ly.quarter_start = s.quarter_start - INTERVAL 1 YEAR
-        WHERE s.quarter_start = ?
-        """,
-        [quarter],
-    )
+    rows = disclosure.scorecard_rows(connection, [quarter])
     if not rows:
         raise ValueError(f"the scorecard has no rows for the quarter starting {quarter}")
     fy_quarter = rows[0]["fy_quarter"]

@@ -2,7 +2,10 @@
 
 Every sentence is generated from the scorecard's flags for the county, never from text written
 for a period: the year-to-date change and its exact Poisson test, each quarter's `direction`,
-`exception`, `sufficient_history` and `series_break`. Suppressed values are never quoted.
+`exception`, `sufficient_history` and `series_break`. Suppressed values are never quoted, nor
+anything that would let one be worked out: no year-to-date change when a quarter of either year
+to date is withheld, no significant change or exception of a withheld quarter or against one
+(`reports.disclosure`). A year to date holding part of a quarter is not compared.
 
 An indicator "rose" (or "fell") over the period when its year to date is above (below) the same
 quarters last year AND either that year-to-date change is significant at 95% or at least one of
@@ -16,6 +19,7 @@ from dataclasses import dataclass, field
 
 import duckdb
 
+from oscp_pipeline.reports import disclosure
 from oscp_pipeline.scorecard.stats import SIGNIFICANCE, poisson_comparison_p_value
 
 COUNTY = "county"
@@ -131,7 +135,7 @@ class Assessment:
     significant_quarters: list[str] = field(default_factory=list)
     exceptions: list[tuple[str, str]] = field(default_factory=list)  # (Q2, high)
     series_break: bool = False
-    suppressed: bool = False
+    ytd_withheld: bool = False  # a quarter of either year to date is withheld
 
 
 @dataclass(frozen=True)
@@ -187,19 +191,7 @@ def capitalise(text: str) -> str:
 
 
 def county_rows(connection: duckdb.DuckDBPyConnection, period: Period) -> list[dict]:
-    cursor = connection.execute(
-        """
-        SELECT indicator_id, indicator_name, quarter_start, fy_quarter, value,
-               value_same_quarter_last_year, value_ytd, value_ytd_last_year, change_ytd_pct,
-               direction, sufficient_history, exception, series_break, suppressed
-        FROM scorecard
-        WHERE area_type = ? AND quarter_start IN (SELECT unnest(?::DATE[]))
-        ORDER BY indicator_id, quarter_start
-        """,
-        [COUNTY, list(period.quarters)],
-    )
-    columns = [d[0] for d in cursor.description]
-    return [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
+    return disclosure.scorecard_rows(connection, list(period.quarters), (COUNTY,))
 
 
 SIGNIFICANT_DIRECTIONS = ("improving", "deteriorating", "increase", "decrease")
@@ -211,10 +203,16 @@ def assess(rows: list[dict]) -> Assessment:
     result = Assessment(
         last["indicator_id"], last["indicator_name"], bool(last["sufficient_history"])
     )
-    result.suppressed = any(bool(r["suppressed"]) for r in rows)
+    result.ytd_withheld = bool(last["ytd_withheld"])
     result.series_break = any(bool(r["series_break"]) for r in rows)
     current, previous = last["value_ytd"], last["value_ytd_last_year"]
-    if not result.enough_history or current is None or previous is None:
+    if (
+        not result.enough_history
+        or current is None
+        or previous is None
+        or result.ytd_withheld
+        or last["ytd_part_quarter"]
+    ):
         return result
     result.ytd_pct = last["change_ytd_pct"]
     p_value = poisson_comparison_p_value(current, previous)
@@ -224,12 +222,13 @@ def assess(rows: list[dict]) -> Assessment:
         if not row["sufficient_history"]:
             continue
         tag = quarter_tag(row["fy_quarter"])
-        if row["direction"] in SIGNIFICANT_DIRECTIONS:
+        if disclosure.direction(row) in SIGNIFICANT_DIRECTIONS:
             rose = row["value"] > row["value_same_quarter_last_year"]
             quarter_up, quarter_down = quarter_up or rose, quarter_down or not rose
             result.significant_quarters.append(f"{tag} {'up' if rose else 'down'}")
-        if row["exception"] in ("high", "low"):
-            result.exceptions.append((tag, row["exception"]))
+        exception = disclosure.exception(row)
+        if exception in ("high", "low"):
+            result.exceptions.append((tag, exception))
     if current > previous and (result.ytd_significant or quarter_up):
         result.movement = "rose"
     elif current < previous and (result.ytd_significant or quarter_down):
@@ -269,11 +268,13 @@ def detail(assessment: Assessment, breaks: dict[str, list[str]]) -> str:
     if not assessment.enough_history:
         parts.append("too few earlier quarters to judge a trend.")
         return " ".join(parts)
-    if assessment.ytd_pct is not None and not assessment.suppressed:
+    if assessment.ytd_withheld:
+        parts.append("year to date " + lower_first(disclosure.WITHHELD_NOTE))
+    elif assessment.ytd_pct is not None:
         way = "up" if assessment.ytd_pct > 0 else "down" if assessment.ytd_pct < 0 else "level"
         size = f" {abs(assessment.ytd_pct):.1f}%" if assessment.ytd_pct else ""
         parts.append(f"year to date {way}{size} on the same period last year")
-    elif assessment.ytd_pct is None:
+    else:
         parts.append("no comparable year to date")
     if assessment.movement in ("rose", "fell"):
         evidence = []

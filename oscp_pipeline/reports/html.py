@@ -1,7 +1,10 @@
 """A self-contained HTML bi-annual performance report: findings, scorecard table and charts.
 
 No scripts, no external files: the charts are inline SVG drawn here. Every piece of text from
-the warehouse is escaped. Suppressed cells are shown as "*" and their figures never written.
+the warehouse is escaped. Suppressed cells are shown as "*" and their figures never written,
+nor any change, direction or exception that would let one be worked out, and every withheld
+cell has the same neutral note (`reports.disclosure`). A chart marks the quarters it has no
+point for, and draws a value counting only part of a quarter apart from the line.
 """
 
 from __future__ import annotations
@@ -13,9 +16,12 @@ from pathlib import Path
 
 import duckdb
 
+from oscp_pipeline.reports import disclosure
 from oscp_pipeline.reports.findings import (
     Finding,
     headline_findings,
+    join_words,
+    lower_first,
     report_period,
     sections_for,
 )
@@ -26,7 +32,18 @@ RAG_COLOURS = {"green": "#c6efce", "amber": "#ffe699", "red": "#ffc7ce", "grey":
 NOTE_SPLIT = re.compile(
     r"; (?=fewer than|Withheld|Not available|Not applicable|Series break|Rate uses|Part of)"
 )
-SUPPRESSED_NOTE = "* Withheld in published outputs: small numbers (see the notes)."
+SUPPRESSED_NOTE = (
+    f"* {disclosure.WITHHELD_NOTE}; a change beside a withheld figure (this quarter's or the "
+    "same quarter last year's) is withheld too."
+)
+# Why a chart has no point for a quarter, by value_status (or withheld).
+GAP_REASONS = {
+    "not_available": "not available (a month or an area of the quarter was not supplied)",
+    "not_applicable": "not applicable (the measure did not exist)",
+    "withheld": lower_first(disclosure.WITHHELD_NOTE),
+}
+GAP_MARKS = {"not_available": "n/a", "not_applicable": "n/a", "withheld": "*"}
+PART_QUARTER = "partly_not_applicable"
 
 STYLE = """
 body { font-family: Arial, Helvetica, sans-serif; color: #222; margin: 24px auto;
@@ -57,6 +74,7 @@ ol.notes { font-size: 12px; color: #444; }
 figure { margin: 0; border: 1px solid #ddd; padding: 8px; }
 svg.chart { display: block; }
 figcaption { font-weight: bold; font-size: 14px; margin-bottom: 4px; }
+p.chart-notes { font-size: 12px; color: #444; margin: 4px 0 0; }
 """
 
 
@@ -68,6 +86,13 @@ def number(value: float | None) -> str:
     if value is None:
         return ""
     return f"{value:,.0f}" if float(value).is_integer() else f"{value:,.1f}"
+
+
+def percent(shown: float | str | None) -> str:
+    """A change % as printed: "+5.2%", the withheld mark, or nothing."""
+    if shown is None:
+        return ""
+    return shown if isinstance(shown, str) else f"{shown:+.1f}%"
 
 
 def arrow(direction: str | None, change: float | None) -> str:
@@ -124,18 +149,7 @@ def scorecard_html(connection: duckdb.DuckDBPyConnection, quarter: dt.date) -> s
         "SELECT area_code, area_name FROM dim_area WHERE area_type IN ('county', 'csp') "
         "ORDER BY sort_order",
     )
-    rows = fetch(
-        connection,
-        """
-        SELECT s.indicator_id, s.indicator_name, s.area_code, s.value, s.change_pct,
-               s.value_ytd, s.change_ytd_pct, s.rag, s.direction, s.suppressed, s.notes,
-               s.fy_quarter
-        FROM scorecard s JOIN dim_indicator i USING (indicator_id)
-        WHERE s.quarter_start = ? AND s.area_type IN ('county', 'csp')
-        ORDER BY s.indicator_id
-        """,
-        [quarter],
-    )
+    rows = disclosure.scorecard_rows(connection, [quarter], ("county", "csp"))
     cells = {(r["indicator_id"], r["area_code"]): r for r in rows}
     names = {r["indicator_id"]: r["indicator_name"] for r in rows}
     footnotes = Footnotes()
@@ -157,22 +171,23 @@ def scorecard_html(connection: duckdb.DuckDBPyConnection, quarter: dt.date) -> s
                 if row is None:
                     tds.append(f'<td class="cell empty" {attrs}>&ndash;</td>')
                     continue
-                colour = RAG_COLOURS.get(row["rag"] or "grey", RAG_COLOURS["grey"])
-                style = f'style="background:{colour}" title="RAG: {esc(row["rag"] or "grey")}"'
-                marks = footnotes.markers(row["notes"])
+                rag = disclosure.rag(row)
+                colour = RAG_COLOURS.get(rag or "grey", RAG_COLOURS["grey"])
+                rag_title = rag or ("not shown" if row["rag"] else "grey")
+                style = f'style="background:{colour}" title="RAG: {esc(rag_title)}"'
+                marks = footnotes.markers(disclosure.notes(row))
+                any_suppressed = any_suppressed or disclosure.last_year_withheld(row)
                 if row["suppressed"]:
-                    any_suppressed = True
                     tds.append(
                         f'<td class="cell suppressed" {attrs} {style} data-value="*">*{marks}</td>'
                     )
                     continue
                 value = number(row["value"]) if row["value"] is not None else "n/a"
-                change = row["change_pct"]
-                change_text = f"{change:+.1f}%" if change is not None else ""
+                change_text = percent(disclosure.change_pct(row))
                 tds.append(
                     f'<td class="cell" {attrs} {style} data-value="{esc(number(row["value"]))}">'
                     f'<span class="value">{esc(value)}</span>'
-                    f"{arrow(row['direction'], change)}{marks}<br>"
+                    f"{arrow(disclosure.direction(row), row['change'])}{marks}<br>"
                     f'<span class="change">{esc(change_text)}</span></td>'
                 )
             body.append(
@@ -204,6 +219,36 @@ def quarter_index(quarters: list[dt.date], day: dt.date) -> int | None:
         if start <= day < following:
             return index
     return None
+
+
+def gap_reason(row: dict) -> str | None:
+    """Why a chart has no point for the row's quarter (a key of GAP_REASONS), or None."""
+    if row["suppressed"]:
+        return "withheld"
+    return row["value_status"] if row["value"] is None else None
+
+
+def chart_notes(series: list[dict]) -> str:
+    """The note under a chart: the quarters it has no point for and why, and the points that
+    count only part of a quarter."""
+    gaps: dict[str, list[str]] = {}
+    for row in series:
+        reason = gap_reason(row)
+        if reason:
+            gaps.setdefault(reason, []).append(row["fy_quarter"])
+    sentences = [
+        f"No point for {join_words(quarters)}: {GAP_REASONS.get(reason, reason)}."
+        for reason, quarters in gaps.items()
+    ]
+    part = [
+        r["fy_quarter"] for r in series if r["value_status"] == PART_QUARTER and not gap_reason(r)
+    ]
+    if part:
+        sentences.append(
+            f"Open circle for {join_words(part)}: counts only part of the quarter (the measure "
+            "ended or began within it), so it is not joined to the line or compared."
+        )
+    return f'<p class="chart-notes">{esc(" ".join(sentences))}</p>' if sentences else ""
 
 
 def chart_svg(
@@ -270,7 +315,7 @@ def chart_svg(
     segment: list[str] = []
     segments = []
     for i, r in enumerate(series):
-        if r["value"] is None or r["suppressed"]:
+        if gap_reason(r) or r["value_status"] == PART_QUARTER:
             if segment:
                 segments.append(segment)
             segment = []
@@ -284,14 +329,29 @@ def chart_svg(
             'stroke="#1f3864" stroke-width="2"/>'
         )
     for i, r in enumerate(series):
-        if r["value"] is None or r["suppressed"]:
+        reason = gap_reason(r)
+        if reason:
+            parts.append(
+                f'<g class="gap" data-quarter="{esc(r["fy_quarter"])}" data-reason="{esc(reason)}">'
+                f'<text x="{x(i):.1f}" y="{height - bottom - 4}" font-size="10" '
+                f'text-anchor="middle" fill="#7f7f7f">{esc(GAP_MARKS.get(reason, "n/a"))}</text>'
+                f"<title>{esc(r['fy_quarter'])}: {esc(GAP_REASONS.get(reason, reason))}</title></g>"
+            )
             continue
         title = f"{r['fy_quarter']}: {number(r['value'])}"
-        if r["exception"]:
-            colour = "#c00000" if r["exception"] == "high" else "#0070c0"
-            title += f" (exceptionally {r['exception']})"
+        exception = disclosure.exception(r)
+        if r["value_status"] == PART_QUARTER:
+            title += " (part of the quarter only)"
             parts.append(
-                f'<circle class="exception {esc(r["exception"])}" cx="{x(i):.1f}" '
+                f'<circle class="part-quarter" cx="{x(i):.1f}" cy="{y(r["value"]):.1f}" r="4" '
+                f'fill="#fff" stroke="#1f3864" stroke-width="1.5"><title>{esc(title)}</title>'
+                "</circle>"
+            )
+        elif exception:
+            colour = "#c00000" if exception == "high" else "#0070c0"
+            title += f" (exceptionally {exception})"
+            parts.append(
+                f'<circle class="exception {esc(exception)}" cx="{x(i):.1f}" '
                 f'cy="{y(r["value"]):.1f}" r="5" fill="{colour}" stroke="#fff">'
                 f"<title>{esc(title)}</title></circle>"
             )
@@ -325,8 +385,8 @@ def charts_html(connection: duckdb.DuckDBPyConnection, period_quarters: tuple[dt
     rows = fetch(
         connection,
         """
-        SELECT indicator_id, indicator_name, quarter_start, fy_quarter, value, control_lower,
-               control_upper, exception, suppressed
+        SELECT indicator_id, indicator_name, quarter_start, fy_quarter, value, value_status,
+               control_lower, control_upper, exception, suppressed
         FROM scorecard WHERE area_type = 'county' AND quarter_start <= ?
         ORDER BY indicator_id, quarter_start
         """,
@@ -353,12 +413,15 @@ def charts_html(connection: duckdb.DuckDBPyConnection, period_quarters: tuple[dt
             figures.append(
                 f'<figure data-indicator="{esc(indicator_id)}"><figcaption>'
                 f"{esc(series[0]['indicator_name'])} (Oxfordshire)</figcaption>"
-                f"{chart_svg(indicator_id, series, own, period_quarters)}</figure>"
+                f"{chart_svg(indicator_id, series, own, period_quarters)}"
+                f"{chart_notes(series)}</figure>"
             )
     return (
         "<p>Quarterly counts for Oxfordshire (solid line), the control limits (dashed grey), "
         "exceptions (large red dot above the upper limit, blue below the lower), series breaks "
-        "(dashed orange line) and the report period (shaded).</p>"
+        "(dashed orange line) and the report period (shaded). A quarter with no figure is "
+        "marked n/a (or * if withheld) on the axis, and a figure for only part of a quarter is "
+        "an open circle; the note under the chart says which and why.</p>"
         f'<div class="charts">{"".join(figures)}</div>'
     )
 
