@@ -7,6 +7,7 @@ import shutil
 from pathlib import Path
 
 import pyarrow.compute as pc
+import pytest
 from conftest import REAL_DEFRA_CSV
 from openpyxl import Workbook
 
@@ -131,6 +132,33 @@ def test_the_newer_release_wins_for_years_both_cover(tmp_path: Path) -> None:
         "newer release defra_flytipping/release_2012-13_to_2014-15.csv (row 2)" in (aside["reason"])
     )
     assert row_accounting_failures(read) == []
+
+
+@pytest.mark.parametrize(
+    ("earlier", "later"),
+    [
+        ("release_2012-13_to_2014-15_v9.csv", "release_2012-13_to_2014-15_v10.csv"),
+        ("release_2012-13_to_2014-15.csv", "release_2012-13_to_2014-15 (1).csv"),
+        ("release_2012-13_to_2014-15.csv", "revised_release_2012-13_to_2014-15.csv"),
+    ],
+)
+def test_of_two_files_of_one_release_the_later_delivery_wins(
+    tmp_path: Path, earlier: str, later: str
+) -> None:
+    """Files covering the same years are told apart as every re-delivery is: by what the name
+    says (a version compared as a number, a correction, a browser's copy), not alphabetically."""
+    folder = tmp_path / "defra_flytipping"
+    folder.mkdir()
+    header = "Year,ONS Code,LA Name,Total Incidents\n"
+    (folder / earlier).write_text(header + "2013-14,E07000177,Cherwell,438\n", encoding="utf-8")
+    (folder / later).write_text(header + "2013-14,E07000177,Cherwell,500\n", encoding="utf-8")
+    read = _read(tmp_path)
+    assert [(r["source_file"], r["value"]) for r in read.accepted.to_pylist()] == [
+        (f"defra_flytipping/{later}", 500.0)
+    ]
+    assert [(r["source_file"], r["reason_code"]) for r in read.set_aside.to_pylist()] == [
+        (f"defra_flytipping/{earlier}", "superseded")
+    ]
 
 
 def test_a_negative_or_non_numeric_count_sets_the_row_aside_naming_the_column(

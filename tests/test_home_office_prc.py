@@ -210,3 +210,15 @@ def test_a_csp_missing_from_a_quarter_is_not_available_not_zero(
         (dt.date(2013, 10, 1), "E22000315", None, "not_available"),
         (dt.date(2013, 10, 1), "OSCP-SOUTHVALE", None, "not_available"),
     ]
+
+
+def test_of_two_files_of_one_release_the_later_delivery_wins(tmp_path: Path) -> None:
+    """Files naming the same years are told apart by what the name says, as every re-delivery
+    is: '_v10' is later than '_v9', though it sorts first."""
+    write_table(tmp_path, "prc_2013-14_v9.csv", [row("Oxford", "45", "120")])
+    write_table(tmp_path, "prc_2013-14_v10.csv", [row("Oxford", "45", "118")])
+    read = home_office_prc.read_all(tmp_path)
+    assert [(r["source_file"], r["number_of_offences"]) for r in read.accepted.to_pylist()] == [
+        ("home_office_prc/prc_2013-14_v10.csv", 118)
+    ]
+    assert [r["reason_code"] for r in read.set_aside.to_pylist()] == ["superseded"]

@@ -1206,6 +1206,13 @@ def delivery_rank(path: Path) -> tuple[int, int, int]:
     )
 
 
+def release_rank(latest: object, path: Path, source_file: str) -> tuple[object, ...]:
+    """How late a release of a table covering several periods is: the latest period it covers,
+    then what its name tells as for any re-delivery (``delivery_rank``: ``_v10`` after ``_v9``,
+    a correction or a browser's ``(1)`` copy after the original), then the later modified."""
+    return (latest, delivery_rank(path), path.stat().st_mtime_ns, source_file)
+
+
 def superseded_reason(quarter: dt.date, later_file: str) -> str:
     """The reason a row of a quarter's replaced delivery is set aside, naming the later file."""
     return (

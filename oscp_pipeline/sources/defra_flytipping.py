@@ -25,6 +25,7 @@ import pyarrow as pa
 from oscp_pipeline import periods
 from oscp_pipeline.scope import current_scope
 from oscp_pipeline.sources.base import (
+    DELIVERY_ORDER_RULE,
     LOAD_LOG_SCHEMA,
     SET_ASIDE_SCHEMA,
     Column,
@@ -44,6 +45,7 @@ from oscp_pipeline.sources.base import (
     reads_each_delivery_once,
     rejected_log_row,
     relative_source_file,
+    release_rank,
     rows_per_file,
     set_aside_row,
     sha256_of,
@@ -175,7 +177,8 @@ def build_contract() -> SourceContract:
             "Counts are non-negative numbers; ':' means not available (missing, not zero).",
             "When two releases cover the same year and district, the newer release is loaded: "
             "the one whose file name gives the later last year (without years in the name, "
-            "the one with the later loaded year).",
+            "the one with the later loaded year); of two files giving the same years, the "
+            "later delivery. " + DELIVERY_ORDER_RULE,
         ),
         expectations=(
             Expectation(
@@ -266,7 +269,7 @@ def read_defra_files(paths: list[Path], raw_dir: Path) -> FileRead:
     warnings: list[str] = []
     for path in paths:
         source_file = relative_source_file(path, raw_dir)
-        info: dict[str, object] = {"sha256": sha256_of(path), "encoding": ""}
+        info: dict[str, object] = {"sha256": sha256_of(path), "encoding": "", "path": path}
         file_info[source_file] = info
         try:
             records = read_file(path, source_file)
@@ -382,16 +385,17 @@ def _newest_release_rows(
     """Keep, for each district and year, the row of the newest release; set the rest aside.
 
     The newest release is the file whose name gives the latest last year (a name without
-    years: its latest loaded year; ties: the later file name), never decided by a row set aside.
-    A district-year repeated within one file keeps its first row.
+    years: its latest loaded year; ties: the later delivery, ``release_rank``), never decided by
+    a row set aside. A district-year repeated within one file keeps its first row.
     """
 
-    def release_rank(source_file: str) -> tuple[int, str]:
-        return (int(file_info[source_file]["latest_year"]), source_file)  # type: ignore[call-overload]
+    def rank(source_file: str) -> tuple[object, ...]:
+        info = file_info[source_file]
+        return release_rank(info["latest_year"], info["path"], source_file)  # type: ignore[arg-type]
 
     chosen: dict[tuple[str, int], _Row] = {}
     for start_year, source_file, row in sorted(
-        candidates, key=lambda c: (release_rank(c[1]), -c[2].row_number), reverse=True
+        candidates, key=lambda c: (rank(c[1]), -c[2].row_number), reverse=True
     ):
         key = (row.area_code, start_year)
         kept = chosen.get(key)

@@ -22,6 +22,7 @@ import pyarrow as pa
 from oscp_pipeline import periods
 from oscp_pipeline.reference import load_reference_table, resolve_area
 from oscp_pipeline.sources.base import (
+    DELIVERY_ORDER_RULE,
     LOAD_LOG_SCHEMA,
     SET_ASIDE_SCHEMA,
     Column,
@@ -39,6 +40,7 @@ from oscp_pipeline.sources.base import (
     reads_each_delivery_once,
     rejected_log_row,
     relative_source_file,
+    release_rank,
     rows_per_file,
     set_aside_row,
     sha256_of,
@@ -111,7 +113,8 @@ def build_contract() -> SourceContract:
             "A CSP, quarter and offence code appears once; when two releases cover a quarter, "
             "the newer release's quarter is loaded whole (an offence it has no row for had no "
             "offences): the newer is the one whose file name gives the later last year "
-            "(without years in the name, the one with the later loaded quarter).",
+            "(without years in the name, the one with the later loaded quarter); of two files "
+            "giving the same years, the later delivery. " + DELIVERY_ORDER_RULE,
             "Every Oxfordshire CSP has rows in every quarter the table covers; a CSP without "
             "any is shown as not available for that quarter, never as 0.",
         ),
@@ -178,7 +181,13 @@ def read_releases(paths: list[Path], raw_dir: Path) -> FileRead:
     for path in paths:
         source_file = relative_source_file(path, raw_dir)
         named = financial_years_named(path)
-        info: dict = {"sha256": sha256_of(path), "encoding": "", "quarters": [], "named": named}
+        info: dict = {
+            "sha256": sha256_of(path),
+            "encoding": "",
+            "quarters": [],
+            "named": named,
+            "path": path,
+        }
         file_info[source_file] = info
         try:
             records = read_delimited(path, COLUMNS, source_file)
@@ -274,18 +283,20 @@ def _newest_release(
     and offence code (the first).
 
     The newest release is the file whose name gives the latest year (a name without years: its
-    latest loaded quarter; ties: the later file name), never decided by a row set aside. It
-    replaces an older release's quarter whole: an offence the newer release has no row for had
-    no offences then, so the older release's figure for it is set aside too, not kept.
+    latest loaded quarter; ties: the later delivery, ``release_rank``), never decided by a row
+    set aside. It replaces an older release's quarter whole: an offence the newer release has
+    no row for had no offences then, so the older release's figure for it is set aside too.
     """
 
-    def rank(source_file: str) -> tuple[dt.date, str]:
+    def rank(source_file: str) -> tuple[object, ...]:
         info = file_info[source_file]
         named = info["named"]
         if named is None:
-            return (max(info["quarters"]), source_file)
-        last_quarter = f"{periods.financial_year_label(named.last)} Q4"
-        return (periods.quarter_start_of_label(last_quarter), source_file)
+            latest = max(info["quarters"])
+        else:
+            last_quarter = f"{periods.financial_year_label(named.last)} Q4"
+            latest = periods.quarter_start_of_label(last_quarter)
+        return release_rank(latest, info["path"], source_file)
 
     newest: dict[dt.date, tuple[dt.date, str]] = {}
     for _, row in candidates:
@@ -298,7 +309,7 @@ def _newest_release(
     for _, row in ordered:
         key = (row["district_code"], row["quarter_start"], row["offence_code"])
         kept = chosen.get(key)
-        newer = newest[row["quarter_start"]][1]
+        newer = newest[row["quarter_start"]][-1]  # the release's source_file
         if kept is None and newer == row["source_file"]:
             chosen[key] = row
             continue
