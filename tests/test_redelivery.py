@@ -113,6 +113,54 @@ def test_a_broken_re_delivery_leaves_the_earlier_one_loaded(tmp_path: Path) -> N
     assert audit(SPECS["tvp_hate_crime"].build_contract(), "all", read).passed
 
 
+def test_a_re_delivery_that_loads_no_row_leaves_the_earlier_one_loaded(tmp_path: Path) -> None:
+    """A readable re-delivery none of whose rows can be loaded (here every date unreadable;
+    or an export with no records at all) would leave its quarter with nothing: it is
+    held back instead, its rows set aside with their reasons, and the earlier delivery stays
+    loaded."""
+    deliver(tmp_path, CHERWELL_Q2)
+    alone = read_source("council_asb_complaints", tmp_path)
+    original = (tmp_path / CHERWELL_Q2).read_text(encoding="utf-8").splitlines()
+    header, rows = original[0], original[1:]
+    date_column = header.split(",").index("Date Received")
+    redated = [
+        ",".join(
+            "31/31/2013" if i == date_column else cell for i, cell in enumerate(line.split(","))
+        )
+        for line in rows
+    ]
+    v2 = (tmp_path / CHERWELL_Q2).with_name(Path(CHERWELL_Q2).stem + "_v2.csv")
+    v2.write_text("\n".join([header, *redated]) + "\n", encoding="utf-8")
+
+    read = read_source("council_asb_complaints", tmp_path)
+
+    assert read.accepted.equals(alone.accepted)
+    log = {line["source_file"]: line for line in read.load_log.to_pylist()}
+    held = log[f"council_asb_complaints/cherwell/{v2.name}"]
+    assert (held["status"], held["rows_read"], held["rows_loaded"]) == ("quarantined", len(rows), 0)
+    assert held["message"] == (
+        f"none of its {len(rows)} row(s) can be loaded (see set_aside), so it does not "
+        f"replace {CHERWELL_Q2}, which stays loaded"
+    )
+    assert reasons(read, f"council_asb_complaints/cherwell/{v2.name}") == {"invalid_date"}
+    assert log[CHERWELL_Q2]["status"] == "loaded"
+    assert audit(SPECS["council_asb_complaints"].build_contract(), "all", read).passed
+
+
+def test_an_empty_re_export_leaves_the_earlier_one_loaded(tmp_path: Path) -> None:
+    first = "stop_hate_uk/stop_hate_uk_2014-15_Q1.json"
+    deliver(tmp_path, first)
+    alone = read_source("stop_hate_uk", tmp_path)
+    (tmp_path / first).with_name("stop_hate_uk_2014-15_Q1_v2.json").write_text("[]")
+    read = read_source("stop_hate_uk", tmp_path)
+    assert read.accepted.equals(alone.accepted)
+    statuses = {line["source_file"]: line["status"] for line in read.load_log.to_pylist()}
+    assert statuses == {
+        first: "loaded",
+        "stop_hate_uk/stop_hate_uk_2014-15_Q1_v2.json": "quarantined",
+    }
+
+
 def test_a_re_delivered_workbook_missing_a_sheet_leaves_the_earlier_one_loaded(
     tmp_path: Path,
 ) -> None:

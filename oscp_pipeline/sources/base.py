@@ -133,6 +133,9 @@ class FileRead:
     set_aside: pa.Table
     load_log: pa.Table
     warnings: list[str] = field(default_factory=list)
+    # Each file a later delivery of its period replaced -> that later delivery (as a reader's
+    # ``latest_deliveries`` decided), for ``reads_each_delivery_once``.
+    replaced: dict[str, str] = field(default_factory=dict)
 
     def with_log_lines(self, lines: list[dict[str, object]]) -> FileRead:
         """The same read with further load-log lines (files held back before reading)."""
@@ -151,6 +154,7 @@ class FileRead:
         set_aside: list[dict[str, object]],
         load_log: list[dict[str, object]],
         warnings: list[str],
+        replaced: dict[str, str] | None = None,
     ) -> FileRead:
         """A read collected row by row, as the tables every source shares."""
         return cls(
@@ -158,6 +162,7 @@ class FileRead:
             pa.Table.from_pylist(set_aside, SET_ASIDE_SCHEMA),
             pa.Table.from_pylist(load_log, LOAD_LOG_SCHEMA),
             warnings,
+            replaced or {},
         )
 
 
@@ -298,12 +303,68 @@ def reads_each_delivery_once(source_id: str) -> Callable[[ReadFiles], ReadFiles]
     def decorate(read_files: ReadFiles) -> ReadFiles:
         @functools.wraps(read_files)
         def read(paths: list[Path], raw_dir: Path) -> FileRead:
-            distinct, copies = distinct_deliveries(source_id, paths, raw_dir)
-            return mark_superseded(read_files(distinct, raw_dir).with_log_lines(copies))
+            return read_each_delivery_once(source_id, read_files, paths, raw_dir)
 
         return read
 
     return decorate
+
+
+def read_each_delivery_once(
+    source_id: str, read_files: ReadFiles, paths: list[Path], raw_dir: Path
+) -> FileRead:
+    """Read ``paths`` with ``read_files``: exact copies logged and not read twice, a re-delivery
+    that loads no row held back so that the delivery it would replace stays loaded, and a file
+    a later delivery replaced logged as superseded."""
+    distinct, copies = distinct_deliveries(source_id, paths, raw_dir)
+    result = read_files(distinct, raw_dir)
+    named = {relative_source_file(path, raw_dir): path for path in distinct}
+    empty = _replacing_yet_loading_nothing(result, set(named))
+    if empty:
+        kept = [path for name, path in named.items() if name not in empty]
+        result = _held_back(result, empty, read_files(kept, raw_dir))
+    return mark_superseded(result.with_log_lines(copies))
+
+
+def _replacing_yet_loading_nothing(read: FileRead, files: set[str]) -> dict[str, list[str]]:
+    """Later deliveries that replaced an earlier one of their period but load no row (every
+    row set aside, or none at all): {later delivery: the files it replaced}."""
+    loaded = {
+        line["source_file"]: line["rows_loaded"]
+        for line in read.load_log.to_pylist()
+        if line["status"] == "loaded"
+    }
+    empty: dict[str, list[str]] = {}
+    for earlier, later in sorted(read.replaced.items()):
+        if later in files and loaded.get(later) == 0:
+            empty.setdefault(later, []).append(earlier)
+    return empty
+
+
+def _held_back(first: FileRead, empty: dict[str, list[str]], without: FileRead) -> FileRead:
+    """The read without the re-deliveries that load nothing (``without``), so the deliveries
+    they would have replaced stay loaded, plus those re-deliveries held back: their load-log
+    lines quarantined, saying why, and their rows set aside as the first read found them."""
+    in_empty = pc.is_in(first.set_aside.column("source_file"), pa.array(list(empty)))
+    lines = [
+        {
+            **line,
+            "status": "quarantined",
+            "message": (
+                f"none of its {line['rows_read']} row(s) can be loaded (see set_aside), so it "
+                f"does not replace {', '.join(empty[line['source_file']])}, which stays loaded"
+            ),
+        }
+        for line in first.load_log.to_pylist()
+        if line["source_file"] in empty
+    ]
+    return FileRead(
+        without.accepted,
+        pa.concat_tables([without.set_aside, first.set_aside.filter(in_empty)]),
+        pa.concat_tables([without.load_log, pa.Table.from_pylist(lines, LOAD_LOG_SCHEMA)]),
+        without.warnings,
+        without.replaced,
+    )
 
 
 def source_files(raw_dir: Path, folder: str, suffixes: Collection[str]) -> list[Path]:
@@ -1184,8 +1245,9 @@ _COPY_MARK = re.compile(r"\((?P<number>[0-9]{1,3})\)\s*$")
 DELIVERY_ORDER_RULE = (
     "A later delivery is named so: a higher version ('_v2'; '_v10' is later than '_v9') or a "
     "correction mark ('corrected', 'revised', 'amended', 'updated') the earlier name lacks. A "
-    "re-delivery that cannot be read is rejected and the earlier delivery stays loaded. When "
-    "the names do not tell, the most recently modified file is loaded and a warning says so."
+    "re-delivery that cannot be read is rejected, and one none of whose rows can be loaded is "
+    "quarantined; either way the earlier delivery stays loaded. When the names do not tell, "
+    "the most recently modified file is loaded and a warning says so."
 )
 
 

@@ -35,16 +35,15 @@ from oscp_pipeline.sources.base import (
     SourceContract,
     SourceSpec,
     decode_to_utf8,
-    distinct_deliveries,
     latest_deliveries,
     load_log_row,
     malformed_row,
-    mark_superseded,
     measure_row,
     outside_quarter,
     parse_date,
     quarter_period,
     read_delimited,
+    read_each_delivery_once,
     read_xlsx_rows,
     read_xlsx_table,
     rejected_log_row,
@@ -267,13 +266,22 @@ def read_all(raw_dir: Path, layouts: Sequence[CouncilLayout] = LAYOUTS) -> FileR
     across the files loaded, so a complaint is counted once.
     """
     found, warnings = discover_files(raw_dir, layouts)
-    distinct, copies = distinct_deliveries(SOURCE_ID, [path for path, _ in found], raw_dir)
+    claims_of = dict(found)
+
+    def read_files(paths: list[Path], raw_dir: Path) -> FileRead:
+        return _read_council_files([(path, claims_of[path]) for path in paths], raw_dir)
+
+    read = read_each_delivery_once(SOURCE_ID, read_files, list(claims_of), raw_dir)
+    return FileRead(read.accepted, read.set_aside, read.load_log, warnings + read.warnings)
+
+
+def _read_council_files(found: list[tuple[Path, list[CouncilLayout]]], raw_dir: Path) -> FileRead:
+    """Read the given files, each with the layout that claims it (see ``read_all``)."""
+    warnings: list[str] = []
     outcomes: dict[str, tuple[str, _FileOutcome]] = {}
     readable: dict[str, tuple[Path, tuple[str, dt.date]]] = {}
     contents: dict[str, tuple[CouncilLayout, RawRecords, dict[str, object] | None]] = {}
     for path, claims in found:
-        if path not in distinct:
-            continue
         source_file = relative_source_file(path, raw_dir)
         outcome = _FileOutcome()
         outcomes[source_file] = (sha256_of(path), outcome)
@@ -326,13 +334,13 @@ def read_all(raw_dir: Path, layouts: Sequence[CouncilLayout] = LAYOUTS) -> FileR
             if aside is not None:
                 set_aside.append(aside)
     set_aside.sort(key=_file_order)
-    read = FileRead(
+    return FileRead(
         pa.Table.from_pylist(accepted, ACCEPTED_SCHEMA),
         pa.Table.from_pylist(set_aside, SET_ASIDE_SCHEMA),
         _load_log(outcomes, accepted, set_aside),
         warnings + order_warnings,
+        replaced,
     )
-    return mark_superseded(read.with_log_lines(copies))
 
 
 def _superseded(

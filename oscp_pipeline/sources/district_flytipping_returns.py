@@ -337,7 +337,7 @@ def read_returns(paths: list[Path], raw_dir: Path) -> FileRead:
             )
         )
     return FileRead.from_rows(
-        ACCEPTED_SCHEMA, accepted, set_aside, lines, warnings + order_warnings
+        ACCEPTED_SCHEMA, accepted, set_aside, lines, warnings + order_warnings, replaced
     )
 
 

@@ -467,6 +467,7 @@ def read_extracts(paths: list[Path], raw_dir: Path) -> FileRead:
             ]
         ),
         warnings + order_warnings,
+        replaced,
     )
 
 

@@ -305,7 +305,7 @@ def read_direction_files(paths: list[Path], raw_dir: Path) -> FileRead:
             )
         )
     return FileRead.from_rows(
-        ACCEPTED_SCHEMA, accepted, set_aside, log_lines, warnings + order_warnings
+        ACCEPTED_SCHEMA, accepted, set_aside, log_lines, warnings + order_warnings, replaced
     )
 
 
