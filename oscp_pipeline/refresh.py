@@ -8,7 +8,7 @@ from pathlib import Path
 
 import dagster as dg
 
-from oscp_pipeline import periods, staging
+from oscp_pipeline import periods
 from oscp_pipeline.partitions import FINANCIAL_QUARTERS, partition_key
 from oscp_pipeline.sources import police_uk
 
@@ -18,7 +18,7 @@ RANGE_END_TAG = "dagster/asset_partition_range_end"
 
 def staged_quarters(staging_root: Path) -> list[dt.date]:
     """Quarters an earlier refresh staged street rows for."""
-    folder = staging.partition_dir(staging_root, police_uk.SOURCE_ID, "")
+    folder = staging_root / police_uk.SOURCE_ID
     if not folder.is_dir():
         return []
     quarters = []
