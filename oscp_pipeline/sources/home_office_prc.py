@@ -8,6 +8,10 @@ the OSCP CSP of its district and the two are added together. Counts can be negat
 (adjustments to earlier quarters): they are loaded as published and flagged. A release's file
 name gives the years it covers (``prc-csp-open-data-table-2011-12-to-2014-15.csv``): a row for
 another year is set aside, and the newer of two releases is the one whose name gives later years.
+
+The table covers every CSP in England and Wales, so it follows the configured scope
+(``oscp_pipeline.scope``), as DEFRA fly-tipping does: by default only the partnership's CSPs are
+loaded; with the national scope every CSP of the ONS lookup is, matched on its ONS name.
 """
 
 from __future__ import annotations
@@ -15,12 +19,14 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
+from dataclasses import dataclass
 from pathlib import Path
 
 import pyarrow as pa
 
 from oscp_pipeline import periods
 from oscp_pipeline.reference import load_reference_table, resolve_area
+from oscp_pipeline.scope import Scope, current_scope
 from oscp_pipeline.sources.base import (
     DELIVERY_ORDER_RULE,
     LOAD_LOG_SCHEMA,
@@ -74,6 +80,7 @@ ACCEPTED_SCHEMA = pa.schema(
         ("financial_year", pa.string()),
         ("quarter_start", pa.date32()),
         ("area_code", pa.string()),
+        ("ons_csp_code", pa.string()),
         ("district_code", pa.string()),
         ("csp_name_published", pa.string()),
         ("offence_code", pa.string()),
@@ -92,10 +99,9 @@ _COUNT = re.compile(r"^-?\d+$")
 
 
 def build_contract() -> SourceContract:
-    """The Home Office CSP table contract."""
-    csp_codes = sorted(
-        {r["csp_code"] for r in load_reference_table("areas").to_pylist() if r["csp_code"]}
-    )
+    """The Home Office CSP table contract, for the configured scope's CSPs."""
+    scope = current_scope()
+    csp_codes = sorted(CspNames.of(scope).reporting_codes)
     return SourceContract(
         source_id=SOURCE_ID,
         title="Home Office police recorded crime by Community Safety Partnership",
@@ -107,26 +113,27 @@ def build_contract() -> SourceContract:
             "Financial Year lies within the years the file name gives (e.g. "
             "prc-csp-open-data-table-2011-12-to-2014-15.csv) and not after the current "
             "financial year; other rows are set aside.",
-            "CSPs outside Oxfordshire are set aside as outside area.",
+            f"CSP Name is one of {CspNames.of(scope).description} (by its ONS name); other "
+            "CSPs are set aside as outside area.",
             "South Oxfordshire and Vale of White Horse are added together as South and Vale.",
             "Number of Offences is a whole number; negative adjustments are kept and flagged.",
-            "A CSP, quarter and offence code appears once; when two releases cover a quarter, "
+            "An ONS CSP, quarter and offence code appears once; when two releases cover a quarter, "
             "the newer release's quarter is loaded whole (an offence it has no row for had no "
             "offences): the newer is the one whose file name gives the later last year "
             "(without years in the name, the one with the later loaded quarter); of two files "
             "giving the same years, the later delivery. " + DELIVERY_ORDER_RULE,
-            "Every Oxfordshire CSP has rows in every quarter the table covers; a CSP without "
+            "Every CSP of the scope has rows in every quarter the table covers; a CSP without "
             "any is shown as not available for that quarter, never as 0.",
         ),
         expectations=(
             Expectation(
                 "row_count_between",
-                "the table must hold Oxfordshire rows",
+                "the table must hold rows of the scope's CSPs",
                 params={"min_value": 1},
             ),
             Expectation(
                 "in_set",
-                "rows belong to the four OSCP district CSPs",
+                "rows belong to the scope's CSPs",
                 "area_code",
                 {"value_set": csp_codes},
             ),
@@ -134,12 +141,82 @@ def build_contract() -> SourceContract:
             Expectation("not_null", "every row has an offence code", "offence_code"),
             Expectation(
                 "compound_unique",
-                "one count per district, quarter and offence code",
+                "one count per ONS CSP, quarter and offence code",
                 None,
-                {"columns": ["district_code", "quarter_start", "offence_code"]},
+                {"columns": ["ons_csp_code", "quarter_start", "offence_code"]},
             ),
         ),
     )
+
+
+@dataclass(frozen=True)
+class CspRows:
+    """Where the rows published for one ONS CSP go."""
+
+    area_code: str  # the CSP reported on (South and Vale for both of its ONS CSPs)
+    ons_csp_code: str  # the ONS CSP the rows were published for
+    district_code: str | None  # its district, when the ONS CSP is one district
+
+
+@dataclass(frozen=True)
+class CspNames:
+    """The CSPs of a scope, as the table names them.
+
+    The partnership's CSPs are found through ``area_aliases.csv`` (one district each, so
+    South Oxfordshire and Vale of White Horse can be added together); with the national scope,
+    every other CSP of the ONS lookup by its ONS name, case and spacing ignored. ONS writes a
+    few names with a suffix (``Bristol, City of``) that other tables may leave out: the name
+    before the comma is matched too.
+    """
+
+    description: str
+    reporting_codes: frozenset[str]
+    other_csps: dict[str, CspRows]
+
+    @classmethod
+    def of(cls, scope: Scope) -> CspNames:
+        own = load_reference_table("areas").to_pylist()
+        own_codes = {row["area_code"] for row in own}
+        reporting = {row["csp_code"] for row in own if row["area_type"] == "district"}
+        if scope.name == "oxfordshire":
+            return cls("the Oxfordshire CSPs", frozenset(reporting), {})
+        areas = [row for row in scope.areas.to_pylist() if row["area_code"] not in own_codes]
+        districts: dict[str, list[str]] = {}
+        for row in areas:
+            if row["area_type"] == "district":
+                districts.setdefault(row["csp_code"], []).append(row["area_code"])
+        others: dict[str, CspRows] = {}
+        short: dict[str, CspRows] = {}
+        for row in areas:
+            if row["area_type"] != "csp":
+                continue
+            parts = districts.get(row["area_code"], [])
+            only_district = parts[0] if len(parts) == 1 else None
+            rows = CspRows(row["area_code"], row["area_code"], only_district)
+            others[_name_key(row["area_name"])] = rows
+            if "," in row["area_name"]:
+                short[_name_key(row["area_name"].split(",")[0])] = rows
+        reporting |= {rows.area_code for rows in others.values()}
+        description = "the CSPs of England and Wales in the area lookup"
+        return cls(description, frozenset(reporting), {**short, **others})
+
+    def resolve(self, name: str) -> CspRows | None:
+        """Where a row published for CSP ``name`` goes, or ``None`` outside the scope."""
+        district = resolve_area(name)
+        if district is not None:
+            area = _partnership_areas().get(district)
+            if area is None or area["area_type"] != "district":
+                return None
+            return CspRows(area["csp_code"], area["ons_csp_code"], district)
+        return self.other_csps.get(_name_key(name))
+
+
+def _name_key(name: str) -> str:
+    return " ".join(name.split()).casefold()
+
+
+def _partnership_areas() -> dict[str, dict]:
+    return {row["area_code"]: row for row in load_reference_table("areas").to_pylist()}
 
 
 def discover_files(raw_dir: Path) -> list[Path]:
@@ -171,8 +248,8 @@ def read_all(raw_dir: Path) -> FileRead:
 
 @reads_each_delivery_once(SOURCE_ID)
 def read_releases(paths: list[Path], raw_dir: Path) -> FileRead:
-    """Read releases; each district, quarter and offence code comes from the newest one."""
-    areas = {r["area_code"]: r for r in load_reference_table("areas").to_pylist()}
+    """Read releases; each ONS CSP, quarter and offence code comes from the newest one."""
+    csps = CspNames.of(current_scope())
     today = dt.date.today()
     set_aside: list[dict] = []
     candidates: list[tuple[tuple[dt.date, str], dict]] = []
@@ -217,9 +294,9 @@ def read_releases(paths: list[Path], raw_dir: Path) -> FileRead:
             if outside is not None:
                 set_aside.append(_set_aside(source_file, row, *outside))
                 continue
-            district = resolve_area(row["csp_name"])
-            if district is None or areas[district]["area_type"] != "district":
-                reason = f"CSP '{row['csp_name'].strip()}' is not one of the Oxfordshire CSPs"
+            csp = csps.resolve(row["csp_name"])
+            if csp is None:
+                reason = f"CSP '{row['csp_name'].strip()}' is not one of {csps.description}"
                 set_aside.append(_set_aside(source_file, row, "outside_area", reason))
                 continue
             count = row["number_of_offences"].replace(",", "").strip()
@@ -248,8 +325,9 @@ def read_releases(paths: list[Path], raw_dir: Path) -> FileRead:
                     periods.financial_year_start(quarter)
                 ),
                 "quarter_start": quarter,
-                "area_code": areas[district]["csp_code"],
-                "district_code": district,
+                "area_code": csp.area_code,
+                "ons_csp_code": csp.ons_csp_code,
+                "district_code": csp.district_code,
                 "csp_name_published": row["csp_name"].strip(),
                 "offence_code": code,
                 "offence_description": row["offence_description"].strip(),
@@ -279,8 +357,8 @@ def _newest_release(
     file_info: dict[str, dict],
     set_aside: list[dict],
 ) -> list[dict]:
-    """Keep each quarter's rows from the newest release that covers it, one row per district
-    and offence code (the first).
+    """Keep each quarter's rows from the newest release that covers it, one row per ONS CSP and
+    offence code (the first).
 
     The newest release is the file whose name gives the latest year (a name without years: its
     latest loaded quarter; ties: the later delivery, ``release_rank``), never decided by a row
@@ -307,7 +385,7 @@ def _newest_release(
         candidates, key=lambda c: (rank(c[1]["source_file"]), -c[1]["row_number"]), reverse=True
     )
     for _, row in ordered:
-        key = (row["district_code"], row["quarter_start"], row["offence_code"])
+        key = (row["ons_csp_code"], row["quarter_start"], row["offence_code"])
         kept = chosen.get(key)
         newer = newest[row["quarter_start"]][-1]  # the release's source_file
         if kept is None and newer == row["source_file"]:

@@ -1,20 +1,25 @@
--- Home Office police recorded crime by CSP: one row per OSCP CSP, quarter and offence code
+-- Home Office police recorded crime by CSP: one row per ONS CSP, quarter and offence code
 -- (South Oxfordshire and Vale of White Horse rows kept apart here, added in observations),
--- and quarterly counts per OSCP CSP for the offence groups the scorecard uses. The tables leave
--- out an offence with no crimes, so a group with no row is 0; but a CSP (or one of South and
--- Vale's two districts) with no row at all in a quarter others have was not supplied: NULL
--- 'not_available', never 0.
+-- and quarterly counts per CSP of the scope for the offence groups the scorecard uses. The
+-- tables leave out an offence with no crimes, so a group with no row is 0; but a CSP (or one of
+-- South and Vale's two ONS CSPs) with no row at all in a quarter others have was not supplied:
+-- NULL 'not_available', never 0.
 
 CREATE TABLE home_office_prc AS
-SELECT financial_year, quarter_start, area_code, district_code, csp_name_published, offence_code,
-       offence_description, offence_group, offence_subgroup, number_of_offences, is_adjustment,
-       source_file, row_number
+SELECT financial_year, quarter_start, area_code, ons_csp_code, district_code, csp_name_published,
+       offence_code, offence_description, offence_group, offence_subgroup, number_of_offences,
+       is_adjustment, source_file, row_number
 FROM stg_home_office_prc_accepted
-ORDER BY quarter_start, district_code, offence_code;
+ORDER BY quarter_start, ons_csp_code, offence_code;
 
 CREATE TEMP TABLE obs_home_office_prc AS
 WITH quarters AS (SELECT DISTINCT quarter_start FROM home_office_prc),
-csps AS (SELECT area_code FROM partnership_area WHERE area_type = 'csp'),
+-- Every CSP of the scope, with the ONS CSPs whose rows make up its figure (South and Vale: two).
+csp_parts AS (
+    SELECT area_code, unnest(string_split(ons_csp_code, ';')) AS ons_csp_code
+    FROM dim_area
+    WHERE area_type = 'csp'
+),
 grouped AS (
     SELECT g.measure, p.area_code, p.quarter_start, sum(p.number_of_offences) AS value
     FROM home_office_prc AS p
@@ -26,24 +31,21 @@ grouped AS (
     GROUP BY ALL
 ),
 measures AS (SELECT DISTINCT measure FROM ref_offence_groups UNION SELECT 'all_recorded_crime'),
+delivered AS (SELECT DISTINCT ons_csp_code, quarter_start FROM home_office_prc),
 supplied AS (
-    -- A CSP's quarter is supplied when every district of the CSP has rows in it.
-    SELECT d.csp_code AS area_code, q.quarter_start,
-           bool_and(d.area_code IN (
-               SELECT district_code FROM home_office_prc AS p
-               WHERE p.quarter_start = q.quarter_start
-           )) AS supplied
+    -- A CSP's quarter is supplied when every ONS CSP of it has rows in it.
+    SELECT c.area_code, q.quarter_start, bool_and(d.ons_csp_code IS NOT NULL) AS supplied
     FROM quarters AS q
-    CROSS JOIN (SELECT area_code, csp_code FROM partnership_area WHERE area_type = 'district') AS d
+    CROSS JOIN csp_parts AS c
+    LEFT JOIN delivered AS d
+        ON d.ons_csp_code = c.ons_csp_code AND d.quarter_start = q.quarter_start
     GROUP BY ALL
 )
 SELECT 'home_office_prc' AS source_id, 'home_office_prc.' || m.measure AS measure_id,
-       c.area_code, q.quarter_start AS period_start, 'quarter' AS period_grain,
+       s.area_code, s.quarter_start AS period_start, 'quarter' AS period_grain,
        CASE WHEN s.supplied THEN coalesce(g.value, 0) END::DOUBLE AS value,
        CASE WHEN s.supplied THEN 'reported' ELSE 'not_available' END AS value_status
-FROM quarters AS q
-CROSS JOIN csps AS c
+FROM supplied AS s
 CROSS JOIN measures AS m
-JOIN supplied AS s ON s.area_code = c.area_code AND s.quarter_start = q.quarter_start
 LEFT JOIN grouped AS g
-    ON g.measure = m.measure AND g.area_code = c.area_code AND g.quarter_start = q.quarter_start;
+    ON g.measure = m.measure AND g.area_code = s.area_code AND g.quarter_start = s.quarter_start;
