@@ -274,6 +274,43 @@ def test_a_break_inside_the_year_to_date_compared_is_flagged() -> None:
     assert rows["2014-15 Q3"]["series_break"] is False
 
 
+def test_a_part_quarter_is_never_compared_with_a_whole_one() -> None:
+    """A crime type first published in May 2013 counts two months in 2013-14 Q1 (April is not
+    applicable): 2014-15 Q1's 90 against its 60 is the missing month, not a 50% rise."""
+    values: list[float | None] = [None] * 8 + [60] + [90] * 15  # to 2016-17 Q4
+    cells = {("x", "D1", q): cell for q, cell in quarters_from(dt.date(2011, 4, 1), values).items()}
+    for quarter in list(cells)[:8]:
+        cells[quarter] = ("not_applicable", None)
+    cells[("x", "D1", dt.date(2013, 4, 1))] = ("partly_not_applicable", 60.0)
+    rows = {
+        r["fy_quarter"]: r
+        for r in scorecard_rows(
+            cells,
+            {"x": indicator(min_history=2)},
+            {"x": ["m"]},
+            {("x", "2014-15"): -5.0},
+            AREAS,
+            {},
+            {},
+        )
+        if r["area_code"] == "D1"
+    }
+
+    q1 = rows["2014-15 Q1"]
+    assert (q1["value"], q1["value_same_quarter_last_year"]) == (90.0, 60.0)
+    assert (q1["change"], q1["change_pct"], q1["direction"], q1["p_value"]) == (None,) * 4
+    assert (q1["change_ytd"], q1["change_ytd_pct"], q1["rag"]) == (None, None, "grey")
+    assert "The same quarter last year counts only the months the measure existed" in q1["notes"]
+    assert "The years to date compared include a quarter that counts only part" in q1["notes"]
+    q3 = rows["2014-15 Q3"]  # its year to date last year starts with the part quarter
+    assert q3["change_pct"] == 0.0 and q3["direction"] == "stable"
+    assert (q3["change_ytd_pct"], q3["rag"]) == (None, "grey")
+    assert rows["2015-16 Q1"]["change_ytd_pct"] == 0.0  # whole quarters on both sides again
+    assert rows["2016-17 Q1"]["baseline"] is None  # 2013-14 Q1 is one of its three years
+    assert rows["2016-17 Q2"]["baseline"] == 90.0
+    assert rows["2013-14 Q1"]["change"] is None  # the part quarter itself is not compared
+
+
 # --- suppression ------------------------------------------------------------------------------
 
 

@@ -88,7 +88,12 @@ def combine(cells: list[Cell]) -> Cell:
     value = float(sum(v for _, v in cells if v is not None))
     if statuses == {"reported"}:
         return "reported", value
-    return "partly_not_applicable", value
+    return PART_QUARTER, value
+
+
+# A quarter in which the measure began or ended counts only part of it: comparing it with a
+# whole quarter would show a change that is only the missing months.
+PART_QUARTER = "partly_not_applicable"
 
 
 def total(series: dict[dt.date, Cell], quarters: list[dt.date]) -> float | None:
@@ -474,27 +479,39 @@ def scorecard_rows(
             fy = fy_start(quarter)
             fq = fy_quarter_number(quarter)
             last_year = shift_quarters(quarter, -4)
-            previous = quarters.get(last_year, (None, None))[1]
+            previous_status, previous = quarters.get(last_year, (None, None))
+            like_for_like = PART_QUARTER not in (status, previous_status)
             ytd = [shift_quarters(dt.date(fy, 4, 1), i) for i in range(fq)]
+            ytd_last = [shift_quarters(q, -4) for q in ytd]
             value_ytd = total(quarters, ytd)
-            value_ytd_last = total(quarters, [shift_quarters(q, -4) for q in ytd])
+            value_ytd_last = total(quarters, ytd_last)
+            ytd_like_for_like = all(
+                quarters.get(q, (None, None))[0] != PART_QUARTER for q in ytd + ytd_last
+            )
             history = [
                 (fy_quarter_number(q), v)
                 for q, (kind, v) in sorted(quarters.items())
                 if q < quarter and kind == "reported"
             ]
             sufficient = len(history) >= min_history
-            baseline_values = [
-                quarters.get(shift_quarters(quarter, -4 * k), (None, None))[1] for k in (1, 2, 3)
+            baseline_cells = [
+                quarters.get(shift_quarters(quarter, -4 * k), (None, None)) for k in (1, 2, 3)
             ]
             baseline = (
-                sum(baseline_values) / 3  # type: ignore[arg-type]
-                if all(v is not None for v in baseline_values)
+                sum(v for _, v in baseline_cells) / 3  # type: ignore[misc]
+                if all(kind == "reported" for kind, _ in baseline_cells)
                 else None
             )
             pop, estimate = area_population(area, fy, members, population)
             target = targets.get((indicator_id, financial_year_label(fy)))
-            change_ytd_pct = stats.change_pct(value_ytd, value_ytd_last)
+            change_ytd = (
+                None
+                if value_ytd is None or value_ytd_last is None or not ytd_like_for_like
+                else value_ytd - value_ytd_last
+            )
+            change_ytd_pct = (
+                stats.change_pct(value_ytd, value_ytd_last) if ytd_like_for_like else None
+            )
             change_ytd_pct_for_rag = change_ytd_pct if status == "reported" else None
             notes = []
             reasons = (set_aside or {}).get((indicator_id, quarter))
@@ -502,7 +519,7 @@ def scorecard_rows(
                 notes.append(set_aside_note(reasons))
             p_value = direction = lower = upper = flag = None
             if status == "reported" and sufficient:
-                if previous is not None:
+                if previous is not None and like_for_like:
                     p_value = stats.poisson_comparison_p_value(value, previous)
                     direction = stats.direction(value, previous, p_value, polarity)
                 centre = stats.seasonal_centre(history, fq)
@@ -512,10 +529,20 @@ def scorecard_rows(
                 notes.append("Not available: a month or an area of this quarter was not supplied")
             elif status == "not_applicable":
                 notes.append("Not applicable: the measure did not exist in this quarter")
-            elif status == "partly_not_applicable":
+            elif status == PART_QUARTER:
                 notes.append(
                     "Part of the quarter is not applicable (the measure ended or began within "
                     "it): the value counts only the months it existed, and is not tested"
+                )
+            if status == "reported" and previous_status == PART_QUARTER:
+                notes.append(
+                    "The same quarter last year counts only the months the measure existed: no "
+                    "change on it is given or tested"
+                )
+            if value_ytd is not None and value_ytd_last is not None and not ytd_like_for_like:
+                notes.append(
+                    "The years to date compared include a quarter that counts only part of its "
+                    "months: no year-to-date change or RAG"
                 )
             # The year to date compared starts last April, so a break since then makes the
             # year-to-date change (which the RAG rates) unlike for like, even when the quarters
@@ -558,18 +585,18 @@ def scorecard_rows(
                     "financial_year": financial_year_label(fy),
                     "value": value,
                     "value_same_quarter_last_year": previous,
-                    "change": None if value is None or previous is None else value - previous,
-                    "change_pct": stats.change_pct(value, previous),
+                    "change": (
+                        None
+                        if value is None or previous is None or not like_for_like
+                        else value - previous
+                    ),
+                    "change_pct": stats.change_pct(value, previous) if like_for_like else None,
                     "series_break": bool(spanned),
                     "polarity": polarity,
                     "value_status": status,
                     "value_ytd": value_ytd,
                     "value_ytd_last_year": value_ytd_last,
-                    "change_ytd": (
-                        None
-                        if value_ytd is None or value_ytd_last is None
-                        else value_ytd - value_ytd_last
-                    ),
+                    "change_ytd": change_ytd,
                     "change_ytd_pct": change_ytd_pct,
                     "value_rolling_12m": total(
                         quarters, [shift_quarters(quarter, -k) for k in range(4)]
