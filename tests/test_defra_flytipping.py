@@ -134,6 +134,37 @@ def test_the_newer_release_wins_for_years_both_cover(tmp_path: Path) -> None:
     assert row_accounting_failures(read) == []
 
 
+def test_an_older_figure_loaded_for_an_unreadable_newer_row_is_warned_about(
+    tmp_path: Path,
+) -> None:
+    folder = tmp_path / "defra_flytipping"
+    folder.mkdir()
+    header = "Year,ONS Code,LA Name,Total Incidents\n"
+    (folder / "release_2011-12_to_2013-14.csv").write_text(
+        header + "2012-13,E07000177,Cherwell,390\n2013-14,E07000177,Cherwell,460\n",
+        encoding="utf-8",
+    )
+    (folder / "release_2012-13_to_2014-15.csv").write_text(
+        header + "2013-14,E07000177,Cherwell,4 69\n2014-15,E07000177,Cherwell,486\n",
+        encoding="utf-8",
+    )
+    read = _read(tmp_path)
+    assert {r["financial_year"]: r["value"] for r in read.accepted.to_pylist()} == {
+        "2012-13": 390.0,
+        "2013-14": 460.0,  # the older release's, the newer one's cannot be read
+        "2014-15": 486.0,
+    }
+    (aside,) = read.set_aside.to_pylist()
+    assert (aside["row_number"], aside["reason_code"]) == (2, "invalid_count")
+    assert read.warnings == [
+        "defra_flytipping: 2013-14 for E07000177 (Cherwell) is loaded from the older release "
+        "defra_flytipping/release_2011-12_to_2013-14.csv row 3, because the newer release's row "
+        "(defra_flytipping/release_2012-13_to_2014-15.csv row 2) has a count that cannot be read "
+        "and is set aside: DEFRA may have revised the figure since"
+    ]
+    assert row_accounting_failures(read) == []
+
+
 @pytest.mark.parametrize(
     ("earlier", "later"),
     [

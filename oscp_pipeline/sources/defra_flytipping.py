@@ -179,6 +179,9 @@ def build_contract() -> SourceContract:
             "the one whose file name gives the later last year (without years in the name, "
             "the one with the later loaded year); of two files giving the same years, the "
             "later delivery. " + DELIVERY_ORDER_RULE,
+            "When the newer release's row for a district and year cannot be loaded (a count "
+            "that cannot be read), an older release's figure for it is loaded and a warning "
+            "names both rows: DEFRA may have revised that figure since.",
         ),
         expectations=(
             Expectation(
@@ -265,6 +268,7 @@ def read_defra_files(paths: list[Path], raw_dir: Path) -> FileRead:
     today = dt.date.today()
     set_aside: list[dict[str, object]] = []
     candidates: list[tuple[int, str, _Row]] = []
+    unreadable: dict[tuple[str, int], list[tuple[str, int]]] = {}  # district-year: file, row
     file_info: dict[str, dict[str, object]] = {}
     warnings: list[str] = []
     for path in paths:
@@ -305,6 +309,9 @@ def read_defra_files(paths: list[Path], raw_dir: Path) -> FileRead:
                 set_aside.append(
                     set_aside_row(SOURCE_ID, source_file, row["row_number"], *reason, record)
                 )
+                if reason[0] == "invalid_count":  # a district and year of the scope
+                    key = (row["ons_code"].strip(), periods.financial_year_of_label(row["year"]))
+                    unreadable.setdefault(key, []).append((source_file, row["row_number"]))
                 continue
             start_year = periods.financial_year_of_label(row["year"])
             years.append(start_year)
@@ -327,7 +334,7 @@ def read_defra_files(paths: list[Path], raw_dir: Path) -> FileRead:
         info["years"] = years
         info["latest_year"] = named.last if named is not None else max(years, default=-1)
 
-    accepted = _newest_release_rows(candidates, file_info, set_aside)
+    accepted = _newest_release_rows(candidates, file_info, set_aside, unreadable, warnings)
     accepted_table = pa.Table.from_pylist(accepted, ACCEPTED_SCHEMA)
     set_aside_table = pa.Table.from_pylist(set_aside, SET_ASIDE_SCHEMA)
     return FileRead(
@@ -381,12 +388,16 @@ def _newest_release_rows(
     candidates: list[tuple[int, str, _Row]],
     file_info: dict[str, dict[str, object]],
     set_aside: list[dict[str, object]],
+    unreadable: dict[tuple[str, int], list[tuple[str, int]]],
+    warnings: list[str],
 ) -> list[dict[str, object]]:
     """Keep, for each district and year, the row of the newest release; set the rest aside.
 
     The newest release is the file whose name gives the latest last year (a name without
     years: its latest loaded year; ties: the later delivery, ``release_rank``), never decided by
-    a row set aside. A district-year repeated within one file keeps its first row.
+    a row set aside. A district-year repeated within one file keeps its first row. When a newer
+    release's row for a district-year was set aside as ``unreadable``, the older figure loaded
+    instead gets a warning naming both rows.
     """
 
     def rank(source_file: str) -> tuple[object, ...]:
@@ -424,6 +435,19 @@ def _newest_release_rows(
                     f"{kept.source_file} (row {kept.row_number})",
                     row.record,
                 )
+            )
+    for (area_code, start_year), row in chosen.items():
+        newer = [
+            f"{source_file} row {number}"
+            for source_file, number in unreadable.get((area_code, start_year), [])
+            if rank(source_file) > rank(row.source_file)
+        ]
+        if newer:
+            warnings.append(
+                f"{SOURCE_ID}: {row.financial_year} for {area_code} ({row.la_name}) is loaded "
+                f"from the older release {row.source_file} row {row.row_number}, because the "
+                f"newer release's row ({', '.join(newer)}) has a count that cannot be read and "
+                "is set aside: DEFRA may have revised the figure since"
             )
     accepted = []
     for row in sorted(chosen.values(), key=lambda r: (r.source_file, r.row_number)):
