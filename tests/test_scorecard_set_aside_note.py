@@ -186,3 +186,52 @@ def test_a_row_of_a_table_of_several_quarters_is_noted_in_its_own_quarter_or_in_
         """SELECT DISTINCT value FROM scorecard WHERE indicator_id = 'ho_burglary_dwelling'
            AND area_type = 'county'""",
     ) == [(50.0,)]
+
+
+def test_a_street_row_is_noted_only_on_the_indicators_of_its_crime_type(tmp_path: Path) -> None:
+    """2014-15 Q1 street files with a burglary and a shoplifting row whose coordinates cannot be
+    read, an anti-social behaviour row of another month and a row of no known crime type."""
+    raw = tmp_path / "raw"
+    odd_rows = {
+        "2014-04": [street_row("x-1", "2014-04", crime_type="Burglary", lon="abc")],
+        "2014-05": [street_row("", "2014-13")],  # invalid_month; anti-social behaviour
+        "2014-06": [
+            street_row("x-2", "2014-06", crime_type="Shoplifting", lat="north"),
+            street_row("x-3", "2014-06", crime_type="Alien abduction"),
+        ],
+    }
+    for month, odd in odd_rows.items():
+        write_street_file(raw, month, street_month(month) + odd)
+    assert refresh(raw, tmp_path / "wh", dg.DagsterInstance.ephemeral()).success
+    assert query(
+        tmp_path / "wh",
+        """SELECT reason_code, count(*) FROM set_aside WHERE source_id = 'police_uk'
+           AND reason_code NOT IN ('duplicate_crime_id', 'no_location', 'outside_area')
+           GROUP BY ALL ORDER BY ALL""",
+    ) == [("invalid_coordinates", 2), ("invalid_month", 1), ("unknown_crime_type", 1)]
+
+    notes = dict(
+        query(
+            tmp_path / "wh",
+            """SELECT indicator_id, any_value(notes) FROM scorecard
+               JOIN dim_indicator_measure USING (indicator_id)
+               WHERE measure_id LIKE 'police_uk.%' AND fy_quarter = '2014-15 Q1'
+               GROUP BY ALL""",
+        )
+    )
+    # The set-aside note comes first; series-break and history notes follow some of them.
+    first_notes = {
+        indicator: note.split("; see set_aside")[0] + "; see set_aside"
+        for indicator, note in notes.items()
+    }
+
+    unknown_type_only = set_aside_note(1, "unknown_crime_type 1")
+    assert first_notes == {
+        "all_crime": set_aside_note(3, "invalid_coordinates 2, unknown_crime_type 1"),
+        "asb_incidents": set_aside_note(2, "invalid_month 1, unknown_crime_type 1"),
+        "burglary": set_aside_note(2, "invalid_coordinates 1, unknown_crime_type 1"),
+        "criminal_damage": unknown_type_only,
+        "public_order": unknown_type_only,
+        "vehicle_crime": unknown_type_only,
+        "violence_and_sexual_offences": unknown_type_only,
+    }

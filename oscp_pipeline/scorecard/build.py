@@ -202,7 +202,10 @@ ROUTINE_SET_ASIDE = (
 # Set-aside rows that may hide a record, per indicator, quarter and reason (see
 # ``set_aside_counts``). A row's own quarter is read only from a file covering several
 # quarters, from its ``Financial Year`` (2013/14) and ``Financial Quarter`` (1 to 4): the Home
-# Office table is the only such delivery of a quarterly or monthly measure.
+# Office table is the only such delivery of a quarterly or monthly measure. A street-level
+# police row whose ``Crime type`` is known counts only for the indicators of that crime type
+# (and all crime, unless it is anti-social behaviour); one whose crime type cannot be read
+# counts for every indicator of the source.
 SET_ASIDE_SQL = r"""
 WITH files AS (
     SELECT source_id, source_file,
@@ -213,7 +216,7 @@ WITH files AS (
 ),
 placed AS (
     SELECT s.source_id, s.source_file, s.row_number, s.reason_code, f.first_quarter,
-           f.last_quarter,
+           f.last_quarter, t.crime_type AS row_crime_type,
            CASE WHEN f.first_quarter < f.last_quarter AND json_valid(s.record) THEN (
                make_date(try_cast(regexp_extract(s.record ->> 'Financial Year',
                                                  '^\s*(\d{4})[/-]\d{2}\s*$', 1) AS INTEGER), 4, 1)
@@ -223,10 +226,13 @@ placed AS (
            )::DATE END AS row_quarter
     FROM set_aside AS s
     JOIN files AS f USING (source_id, source_file)
+    LEFT JOIN dim_crime_type AS t
+        ON s.source_id = 'police_uk' AND json_valid(s.record)
+        AND t.crime_type_published = trim(s.record ->> 'Crime type')
     WHERE s.reason_code = 'superseded' OR NOT list_contains($routine, s.reason_code)
 ),
 attributed AS (
-    SELECT DISTINCT source_id, source_file, row_number, reason_code,
+    SELECT DISTINCT source_id, source_file, row_number, reason_code, row_crime_type,
            quarter_start::DATE AS quarter_start
     FROM (
         SELECT *, unnest(
@@ -240,15 +246,23 @@ replaced AS (
     SELECT DISTINCT source_id, source_file, quarter_start
     FROM attributed WHERE reason_code = 'superseded'
 ),
-indicator_sources AS (
-    SELECT DISTINCT im.indicator_id, m.source_id
+indicator_measures AS (
+    SELECT im.indicator_id, m.source_id, m.crime_type
     FROM dim_indicator_measure AS im
     JOIN dim_measure AS m USING (measure_id)
+),
+not_crime AS (
+    SELECT crime_type FROM dim_measure WHERE measure_id = 'police_uk.anti_social_behaviour'
 )
-SELECT i.indicator_id, a.quarter_start, a.reason_code, count(*) AS rows_set_aside
+SELECT i.indicator_id, a.quarter_start, a.reason_code,
+       count(DISTINCT (a.source_id, a.source_file, a.row_number)) AS rows_set_aside
 FROM attributed AS a
 ANTI JOIN replaced AS r USING (source_id, source_file, quarter_start)
-JOIN indicator_sources AS i USING (source_id)
+JOIN indicator_measures AS i
+    ON i.source_id = a.source_id
+    AND (a.row_crime_type IS NULL
+         OR i.crime_type = a.row_crime_type
+         OR (i.crime_type IS NULL AND a.row_crime_type NOT IN (SELECT crime_type FROM not_crime)))
 WHERE a.reason_code <> 'superseded'
 GROUP BY ALL
 """
@@ -260,8 +274,9 @@ def set_aside_counts(
     """Rows of the delivered files set aside for a reason that may hide a record, per indicator
     and quarter: {(indicator, quarter): {reason_code: rows}}.
 
-    A row counts for every indicator with a measure of its source, in the quarter it belongs
-    to, once. A file covering one quarter (or a month of it) gives that quarter. A file
+    A row counts for every indicator with a measure of its source (a street-level police row
+    of a known crime type: only those of its crime type), in the quarter it belongs to, once.
+    A file covering one quarter (or a month of it) gives that quarter. A file
     covering several (the Home Office table) gives the row's own quarter when its record names
     one inside the file's period; otherwise (a year or quarter that cannot be read, or lies
     outside the file) the row may belong to any quarter of the file, so it counts in each. A
