@@ -20,6 +20,7 @@ import datetime as dt
 import json
 import re
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 
 import pyarrow as pa
@@ -252,7 +253,7 @@ def read_releases(paths: list[Path], raw_dir: Path) -> FileRead:
     csps = CspNames.of(current_scope())
     today = dt.date.today()
     set_aside: list[dict] = []
-    candidates: list[tuple[tuple[dt.date, str], dict]] = []
+    candidates: list[dict] = []
     file_info: dict[str, dict] = {}
     warnings: list[str] = []
     for path in paths:
@@ -339,7 +340,7 @@ def read_releases(paths: list[Path], raw_dir: Path) -> FileRead:
                 "row_number": row["row_number"],
                 "_record": row,
             }
-            candidates.append(((max(info["quarters"]), source_file), accepted))
+            candidates.append(accepted)
     accepted_rows = _newest_release(candidates, file_info, set_aside)
     for row in accepted_rows:
         row.pop("_record")
@@ -353,7 +354,7 @@ def read_releases(paths: list[Path], raw_dir: Path) -> FileRead:
 
 
 def _newest_release(
-    candidates: list[tuple[tuple[dt.date, str], dict]],
+    candidates: list[dict],
     file_info: dict[str, dict],
     set_aside: list[dict],
 ) -> list[dict]:
@@ -366,6 +367,7 @@ def _newest_release(
     no row for had no offences then, so the older release's figure for it is set aside too.
     """
 
+    @cache
     def rank(source_file: str) -> tuple[object, ...]:
         info = file_info[source_file]
         named = info["named"]
@@ -377,14 +379,14 @@ def _newest_release(
         return release_rank(latest, info["path"], source_file)
 
     newest: dict[dt.date, tuple[dt.date, str]] = {}
-    for _, row in candidates:
+    for row in candidates:
         release = rank(row["source_file"])
         newest[row["quarter_start"]] = max(newest.get(row["quarter_start"], release), release)
     chosen: dict[tuple, dict] = {}
     ordered = sorted(
-        candidates, key=lambda c: (rank(c[1]["source_file"]), -c[1]["row_number"]), reverse=True
+        candidates, key=lambda c: (rank(c["source_file"]), -c["row_number"]), reverse=True
     )
-    for _, row in ordered:
+    for row in ordered:
         key = (row["ons_csp_code"], row["quarter_start"], row["offence_code"])
         kept = chosen.get(key)
         newer = newest[row["quarter_start"]][-1]  # the release's source_file
