@@ -177,6 +177,40 @@ def test_a_re_delivered_workbook_missing_a_sheet_leaves_the_earlier_one_loaded(
     assert "no sheet named 'Incidents'" in line["message"]
 
 
+def test_a_re_delivered_workbook_that_loads_no_row_leaves_the_earlier_one_loaded(
+    tmp_path: Path,
+) -> None:
+    """A _v2 workbook whose every monthly count reads 'n/a' would leave the quarter with
+    nothing: it is held back, each sheet quarantined, and the earlier workbook stays loaded."""
+    deliver(tmp_path, DOMESTIC_Q2)
+    alone = read_source("tvp_domestic_abuse", tmp_path)
+    unreadable = deliver(tmp_path, DOMESTIC_Q2, "tvp_domestic_abuse_2013-14_Q2_v2.xlsx")
+    workbook = openpyxl.load_workbook(unreadable)
+    for name in ("Crimes", "Incidents"):
+        for row in workbook[name].iter_rows(min_row=6, min_col=2, max_col=4):
+            for cell in row:
+                cell.value = "n/a"
+    workbook.save(unreadable)
+
+    read = read_source("tvp_domestic_abuse", tmp_path)
+
+    assert read.accepted.equals(alone.accepted)
+    v2 = "tvp_domestic_abuse/tvp_domestic_abuse_2013-14_Q2_v2.xlsx"
+    log = {line["source_file"]: line for line in read.load_log.to_pylist()}
+    assert {name: line["status"] for name, line in log.items()} == {
+        f"{DOMESTIC_Q2}#Crimes": "loaded",
+        f"{DOMESTIC_Q2}#Incidents": "loaded",
+        f"{v2}#Crimes": "quarantined",
+        f"{v2}#Incidents": "quarantined",
+    }
+    assert log[f"{v2}#Crimes"]["message"] == (
+        f"none of its {log[f'{v2}#Crimes']['rows_read']} row(s) can be loaded (see set_aside), "
+        f"so it does not replace {DOMESTIC_Q2}, which stays loaded"
+    )
+    assert reasons(read, f"{v2}#Crimes") and "superseded" not in reasons(read, f"{v2}#Crimes")
+    assert audit(SPECS["tvp_domestic_abuse"].build_contract(), "all", read).passed
+
+
 def test_a_corrected_workbook_replaces_the_earlier_one(tmp_path: Path) -> None:
     resaved = deliver(tmp_path, DOMESTIC_Q2, "tvp_domestic_abuse_2013-14_Q2 (corrected).xlsx")
     openpyxl.load_workbook(resaved).save(resaved)  # not byte-identical to the original
@@ -287,6 +321,59 @@ def test_a_broken_street_re_download_leaves_the_first_download_loaded(tmp_path: 
     assert set(read.accepted.column("source_file").to_pylist()) == {
         "police_uk/2014-01/2014-01-thames-valley-street.csv"
     }
+    assert read.accepted.num_rows == 3
+
+
+def test_a_street_re_download_that_loads_no_row_leaves_the_first_download_loaded(
+    tmp_path: Path,
+) -> None:
+    """A re-download of January whose rows all say another month (a February file saved under
+    January's name) would leave Thames Valley's January with nothing: it is held back."""
+    original = write_street_file(tmp_path, "2014-01", police_rows())
+    alone = read_police(tmp_path)
+    again = original.with_name("2014-01-thames-valley-street (1).csv")
+    again.write_bytes(original.read_bytes().replace(b",2014-01,", b",2014-02,"))
+
+    read = read_police(tmp_path)
+
+    assert read.accepted.equals(alone.accepted)
+    log = {line["source_file"]: line for line in read.load_log.to_pylist()}
+    held = log[f"police_uk/2014-01/{again.name}"]
+    assert (held["status"], held["rows_read"], held["rows_loaded"]) == ("quarantined", 3, 0)
+    assert held["message"] == (
+        "none of its 3 row(s) can be loaded (see set_aside), so it does not replace "
+        "police_uk/2014-01/2014-01-thames-valley-street.csv, which stays loaded"
+    )
+    assert reasons(read, f"police_uk/2014-01/{again.name}") == {"month_outside_file"}
+    assert log["police_uk/2014-01/2014-01-thames-valley-street.csv"]["status"] == "loaded"
+    assert audit(police_uk.build_contract(), "2013-10-01", read).passed
+
+
+def test_a_re_download_of_another_forces_file_loading_nothing_either_way_is_not_held_back(
+    tmp_path: Path,
+) -> None:
+    """Files of a force outside the county load no row, the first download or the second:
+    the second replaces the first as any re-download does, and nothing is quarantined."""
+    original = write_street_file(tmp_path, "2014-01", police_rows())
+    surrey = original.with_name("2014-01-surrey-street.csv")
+    surrey.write_bytes(
+        original.read_bytes()
+        .replace(b"Thames Valley Police", b"Surrey Police")
+        .replace(b"Cherwell", b"Guildford")
+        .replace(b"a" * 64, b"c" * 64)
+    )
+    again = surrey.with_name("2014-01-surrey-street (1).csv")
+    again.write_bytes(surrey.read_bytes().replace(b"Burglary", b"Robbery"))
+
+    read = read_police(tmp_path)
+
+    log = {line["source_file"]: line for line in read.load_log.to_pylist()}
+    assert {name: line["status"] for name, line in log.items()} == {
+        "police_uk/2014-01/2014-01-thames-valley-street.csv": "loaded",
+        "police_uk/2014-01/2014-01-surrey-street.csv": "superseded",
+        f"police_uk/2014-01/{again.name}": "loaded",
+    }
+    assert reasons(read, f"police_uk/2014-01/{again.name}") == {"outside_area"}
     assert read.accepted.num_rows == 3
 
 

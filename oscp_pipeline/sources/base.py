@@ -315,25 +315,57 @@ def read_each_delivery_once(
 ) -> FileRead:
     """Read ``paths`` with ``read_files``: exact copies logged and not read twice, a re-delivery
     that loads no row held back so that the delivery it would replace stays loaded, and a file
-    a later delivery replaced logged as superseded."""
+    a later delivery replaced logged as superseded.
+
+    A re-delivery is held back only when the delivery it would replace loads rows without it:
+    a whole-force street file re-downloaded for another county loads nothing either way, and
+    is not suspect for that.
+    """
     distinct, copies = distinct_deliveries(source_id, paths, raw_dir)
     result = read_files(distinct, raw_dir)
     named = {relative_source_file(path, raw_dir): path for path in distinct}
     empty = _replacing_yet_loading_nothing(result, set(named))
     if empty:
-        kept = [path for name, path in named.items() if name not in empty]
-        result = _held_back(result, empty, read_files(kept, raw_dir))
+        without = read_files([path for name, path in named.items() if name not in empty], raw_dir)
+        loaded = _rows_loaded(without)
+        held = {
+            later: earlier
+            for later, earlier in empty.items()
+            if any(loaded.get(name, 0) for name in earlier)
+        }
+        if held and held != empty:
+            kept = [path for name, path in named.items() if name not in held]
+            without = read_files(kept, raw_dir)
+        if held:
+            result = _held_back(result, held, without)
     return mark_superseded(result.with_log_lines(copies))
+
+
+# A workbook read sheet by sheet logs each sheet as ``<workbook>#<sheet>``.
+SHEET_MARK = "#"
+
+
+def delivered_file(source_file: str) -> str:
+    """The delivered file a load-log or set-aside ``source_file`` belongs to (a sheet's
+    workbook)."""
+    return source_file.split(SHEET_MARK, 1)[0]
+
+
+def _rows_loaded(read: FileRead) -> dict[str, int]:
+    """Rows loaded per delivered file (a workbook's sheets added up), of files read and
+    loaded."""
+    loaded: dict[str, int] = {}
+    for line in read.load_log.to_pylist():
+        if line["status"] == "loaded":
+            file = delivered_file(line["source_file"])
+            loaded[file] = loaded.get(file, 0) + line["rows_loaded"]
+    return loaded
 
 
 def _replacing_yet_loading_nothing(read: FileRead, files: set[str]) -> dict[str, list[str]]:
     """Later deliveries that replaced an earlier one of their period but load no row (every
     row set aside, or none at all): {later delivery: the files it replaced}."""
-    loaded = {
-        line["source_file"]: line["rows_loaded"]
-        for line in read.load_log.to_pylist()
-        if line["status"] == "loaded"
-    }
+    loaded = _rows_loaded(read)
     empty: dict[str, list[str]] = {}
     for earlier, later in sorted(read.replaced.items()):
         if later in files and loaded.get(later) == 0:
@@ -345,18 +377,20 @@ def _held_back(first: FileRead, empty: dict[str, list[str]], without: FileRead) 
     """The read without the re-deliveries that load nothing (``without``), so the deliveries
     they would have replaced stay loaded, plus those re-deliveries held back: their load-log
     lines quarantined, saying why, and their rows set aside as the first read found them."""
-    in_empty = pc.is_in(first.set_aside.column("source_file"), pa.array(list(empty)))
+    aside_files = first.set_aside.column("source_file").to_pylist()
+    in_empty = pa.array([delivered_file(name) in empty for name in aside_files], pa.bool_())
     lines = [
         {
             **line,
             "status": "quarantined",
             "message": (
                 f"none of its {line['rows_read']} row(s) can be loaded (see set_aside), so it "
-                f"does not replace {', '.join(empty[line['source_file']])}, which stays loaded"
+                f"does not replace {', '.join(empty[delivered_file(line['source_file'])])}, "
+                "which stays loaded"
             ),
         }
         for line in first.load_log.to_pylist()
-        if line["source_file"] in empty
+        if delivered_file(line["source_file"]) in empty
     ]
     return FileRead(
         without.accepted,
@@ -1246,7 +1280,8 @@ DELIVERY_ORDER_RULE = (
     "A later delivery is named so: a higher version ('_v2'; '_v10' is later than '_v9') or a "
     "correction mark ('corrected', 'revised', 'amended', 'updated') the earlier name lacks. A "
     "re-delivery that cannot be read is rejected, and one none of whose rows can be loaded is "
-    "quarantined; either way the earlier delivery stays loaded. When the names do not tell, "
+    "quarantined when the earlier delivery has rows to load; either way the earlier delivery "
+    "stays loaded. When the names do not tell, "
     "the most recently modified file is loaded and a warning says so."
 )
 

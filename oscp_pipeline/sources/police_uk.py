@@ -276,6 +276,7 @@ def read_street_files(paths: list[Path], raw_dir: Path) -> FileRead:
     accepted_parts = [ACCEPTED_SCHEMA.empty_table()]
     set_aside_parts = [SET_ASIDE_SCHEMA.empty_table()]
     warnings: list[str] = []
+    replaced: dict[str, str] = {}
     # While DuckDB classifies a month on every core, the next month's files are hashed, checked
     # and, when not plain, parsed: work that would otherwise leave a core idle. One month ahead
     # at most, so memory still grows with a month, not with the months read.
@@ -287,12 +288,14 @@ def read_street_files(paths: list[Path], raw_dir: Path) -> FileRead:
                 upcoming.append(lookahead.submit(_look_at_month, *months[position + 1], raw_dir))
             accepted, set_aside = _classify_month(looked)
             file_info.update(looked.file_info)
+            replaced.update(looked.replaced)
             warnings.extend(looked.warnings)
             accepted_parts.append(accepted)
             set_aside_parts.append(set_aside)
     accepted = pa.concat_tables(accepted_parts)
     set_aside = pa.concat_tables(set_aside_parts)
-    return FileRead(accepted, set_aside, _load_log(file_info, accepted, set_aside), warnings)
+    load_log = _load_log(file_info, accepted, set_aside)
+    return FileRead(accepted, set_aside, load_log, warnings, replaced)
 
 
 # The published header, byte for byte. A file that starts with it and is otherwise plain

@@ -27,6 +27,7 @@ from oscp_pipeline import periods
 from oscp_pipeline.reference import districts, resolve_area
 from oscp_pipeline.sources.base import (
     DELIVERY_ORDER_RULE,
+    SHEET_MARK,
     Column,
     Expectation,
     FileRead,
@@ -366,7 +367,7 @@ def read_sheet(
         for position, title in enumerate(header)
         if title.strip() and not district <= position <= total
     ]
-    source_file = f"{workbook_file}#{sheet}"
+    source_file = f"{workbook_file}{SHEET_MARK}{sheet}"
     return Sheet(source_file, sheet, header, district, total, months, table, total_row), unknown
 
 
@@ -575,7 +576,7 @@ def read_workbooks(paths: list[Path], raw_dir: Path) -> FileRead:
             accepted.extend(sheet_accepted)
             set_aside.extend(sheet_aside)
             log.append(_loaded_line(sheet, digest, sheet_accepted, sheet_aside))
-    return FileRead.from_rows(ACCEPTED_SCHEMA, accepted, set_aside, log, warnings)
+    return FileRead.from_rows(ACCEPTED_SCHEMA, accepted, set_aside, log, warnings, replaced)
 
 
 def _loaded_line(
