@@ -2,24 +2,30 @@
 
 The generator is run small (two forces, one month); the files must be byte for byte in the
 data.police.uk layout, the same for the same seed, readable by the pipeline with every row
-accounted for, and the floor query must give exactly the counts the pipeline stages.
+accounted for, and the floor query must give exactly the counts the pipeline stages. The
+national Home Office table is generated small too (one year, five offences) for every CSP of the
+ONS lookup (the real January 2017 edition beside the repository; skipped where absent): in the
+published layout, the same for the same seed, and loaded whole under the national scope.
 """
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
+import io
 import re
 from pathlib import Path
 
 import duckdb
 import pytest
-from conftest import STREET_HEADER
+from conftest import REAL_DIR, STREET_HEADER
 
-from oscp_pipeline import ingestion
+from oscp_pipeline import ingestion, quality, scope
 from oscp_pipeline.bench import month_folders, street_files
 from oscp_pipeline.bench.measure import floor_counts
-from oscp_pipeline.sources import police_uk
-from oscp_pipeline.synthetic import national
+from oscp_pipeline.sources import home_office_prc, police_uk
+from oscp_pipeline.sources.base import row_accounting_failures
+from oscp_pipeline.synthetic import national, national_home_office
 from oscp_pipeline.synthetic.geography import OXFORDSHIRE_DISTRICTS
 
 FORCES = ("thames-valley", "city-of-london")
@@ -142,3 +148,90 @@ def test_floor_counts_equal_the_staged_counts(
     )
     assert len(staged) > 50
     assert staged == floor
+
+
+LOOKUP = REAL_DIR / "LAD17_CSP17_PFA17_lookup_Jan2017.csv"
+HOME_OFFICE_SEED = 5
+HOME_OFFICE_OFFENCES = 5
+HOME_OFFICE_HEADER = (
+    "Financial Year,Financial Quarter,Force Name,CSP Name,Offence Description,Offence Group,"
+    "Offence Subgroup,Offence Code,Number of Offences"
+)
+
+
+def generate_home_office(out: Path, seed: int = HOME_OFFICE_SEED) -> Path:
+    table = national_home_office.generate(out, LOOKUP, seed, years=1, offences=HOME_OFFICE_OFFENCES)
+    return table.path
+
+
+@pytest.fixture(scope="module")
+def lookup_csps() -> dict[str, tuple[str, str]]:
+    """ONS CSP name -> (CSP code, police force area name), read with the csv module."""
+    if not LOOKUP.is_file():
+        pytest.skip(f"the ONS area lookup is not available at {LOOKUP}")
+    with LOOKUP.open(encoding="utf-8-sig", newline="") as handle:
+        return {
+            line["CSP17NM"]: (line["CSP17CD"], line["PFA17NM"]) for line in csv.DictReader(handle)
+        }
+
+
+@pytest.fixture(scope="module")
+def home_office_table(
+    tmp_path_factory: pytest.TempPathFactory, lookup_csps: dict[str, tuple[str, str]]
+) -> Path:
+    return generate_home_office(tmp_path_factory.mktemp("home_office"))
+
+
+def test_the_national_home_office_table_is_in_the_published_format(
+    home_office_table: Path, lookup_csps: dict[str, tuple[str, str]]
+) -> None:
+    assert home_office_table.relative_to(home_office_table.parents[1]).as_posix() == (
+        "home_office_prc/prc-csp-open-data-table-2013-14-to-2013-14.csv"
+    )
+    data = home_office_table.read_bytes()
+    assert data.startswith(HOME_OFFICE_HEADER.encode() + b"\r\n")  # no BOM
+    assert data.endswith(b"\r\n") and data.count(b"\n") == data.count(b"\r\n")
+    rows = list(csv.reader(io.StringIO(data.decode("utf-8"), newline="")))[1:]
+    assert len(rows) == len(lookup_csps) * 4 * HOME_OFFICE_OFFENCES
+    assert {len(row) for row in rows} == {9}
+    assert {row[0] for row in rows} == {"2013/14"}
+    assert {row[1] for row in rows} == {"1", "2", "3", "4"}
+    assert {(row[3], row[2]) for row in rows} == {
+        (name, force) for name, (_, force) in lookup_csps.items()
+    }
+    assert [row[7] for row in rows[:HOME_OFFICE_OFFENCES]] == ["28A", "28B", "28C", "28D", "29"]
+    assert all(re.fullmatch(r"-?[0-9]+", row[8]) for row in rows)
+    negative = [row for row in rows if int(row[8]) < 0]
+    assert 0 < len(negative) < len(rows) / 100, "rare negative adjustments"
+    assert b'"Bristol, City of"' in data  # quoted where the ONS name holds a comma
+
+
+def test_the_same_seed_gives_the_same_home_office_table(
+    home_office_table: Path, tmp_path: Path
+) -> None:
+    again = generate_home_office(tmp_path / "again")
+    other = generate_home_office(tmp_path / "other", seed=HOME_OFFICE_SEED + 1)
+    assert again.read_bytes() == home_office_table.read_bytes()
+    assert other.read_bytes() != home_office_table.read_bytes()
+
+
+def test_the_national_scope_loads_every_csp_of_the_home_office_table(
+    home_office_table: Path,
+    lookup_csps: dict[str, tuple[str, str]],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv(scope.SCOPE_VARIABLE, "national")
+    monkeypatch.setenv(scope.LOOKUP_VARIABLE, str(LOOKUP))
+
+    read = home_office_prc.read_all(home_office_table.parents[1])
+
+    assert row_accounting_failures(read) == []
+    assert read.set_aside.num_rows == 0
+    assert read.accepted.num_rows == len(lookup_csps) * 4 * HOME_OFFICE_OFFENCES
+    ons_codes = {code for code, _ in lookup_csps.values()}
+    assert set(read.accepted.column("ons_csp_code").to_pylist()) == ons_codes
+    merged = {lookup_csps[name][0] for name in ("South Oxfordshire", "Vale of White Horse")}
+    assert set(read.accepted.column("area_code").to_pylist()) == (ons_codes - merged) | {
+        "OSCP-SOUTHVALE"
+    }
+    assert quality.audit(home_office_prc.build_contract(), "all", read).passed

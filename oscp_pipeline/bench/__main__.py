@@ -1,8 +1,9 @@
 """``make bench``: national ingestion against the floor, and the bundled sample's refresh.
 
 For each month count (3, 6 and 12 by default) the floor and the pipeline run over the same
-street files, each in a fresh process; then ``oscp run`` refreshes the bundled sample. The
-figures are printed, checked against the targets and written to ``bench/results/``::
+street files, each in a fresh process; then a generated national Home Office CSP table is read,
+checked and staged (a figure without a target), and ``oscp run`` refreshes the bundled sample.
+The figures are printed, checked against the targets and written to ``bench/results/``::
 
     python -m oscp_pipeline.bench [--months 3,6,12] [--data DIR]
 
@@ -34,12 +35,13 @@ from oscp_pipeline.bench import (
 )
 from oscp_pipeline.bench.report import (
     cost_ratio,
+    home_office_line,
     machine,
     targets,
     text_report,
     write_results,
 )
-from oscp_pipeline.synthetic import national
+from oscp_pipeline.synthetic import national, national_home_office
 
 CHILD_TIMEOUT_SECONDS = 3600
 # Short runs are repeated and the median kept: the machine may be shared.
@@ -129,6 +131,34 @@ def measure_national(folders: list[Path], months: int, work: Path) -> dict[str, 
         "ratio": pipeline["seconds"] / floor["seconds"],
         "checking_share": pipeline["phase_seconds"]["audit"] / ingest if ingest else 0.0,
     }
+
+
+def measure_home_office(seed: int, work: Path) -> dict[str, Any]:
+    """The Home Office CSP table for every CSP of the ONS lookup, generated into ``work``, then
+    read, checked and staged in a fresh process with the national scope; skipped, saying why,
+    without the lookup."""
+    lookup = national.default_lookup()
+    if not lookup.is_file():
+        return {"skipped": f"the ONS area lookup is not available at {lookup}"}
+    raw = work / "raw"
+    table = national_home_office.generate(raw, lookup, seed)
+    run: dict[str, Any] = {
+        "seed": seed,
+        "csps": table.csps,
+        "quarters": table.quarters,
+        "offences": table.offences,
+        "rows": table.rows,
+        "adjustments": table.adjustments,
+        "bytes": table.bytes,
+        "load_average": os.getloadavg()[0],
+    }
+    env = {**os.environ, "OSCP_SCOPE": "national", national.LOOKUP_VARIABLE: str(lookup)}
+    pipeline = run_child(
+        "home_office", ["--raw", str(raw), "--work", str(work / "home_office")], env, work
+    )
+    if "error" in pipeline:
+        return {**run, "error": pipeline["error"]}
+    return {**run, "pipeline": pipeline}
 
 
 def _timed(command: list[str], env: dict[str, str], log: Path) -> tuple[float, int]:
@@ -245,6 +275,10 @@ def main(argv: list[str] | None = None) -> int:
                 f"peak {pipeline['peak_rss_mb']:,.0f} MB"
             )
 
+    with tempfile.TemporaryDirectory(prefix="oscp-bench-home-office-") as work:
+        home_office = measure_home_office(args.seed, Path(work))
+    say(home_office_line(home_office))
+
     with tempfile.TemporaryDirectory(prefix="oscp-bench-sample-") as work:
         sample = measure_sample(Path(work))
     say("Bundled sample refresh measured")
@@ -260,6 +294,7 @@ def main(argv: list[str] | None = None) -> int:
         "load_average": {"before": load_before, "after": os.getloadavg()[0]},
         "data": {"archive": str(archive), "description": description},
         "national": national_runs,
+        "home_office": home_office,
         "sample": sample,
     }
     results["cost_ratio_12_to_3"] = cost_ratio(national_runs)

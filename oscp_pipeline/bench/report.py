@@ -193,6 +193,9 @@ def text_report(results: dict[str, Any]) -> str:
     cost = results.get("cost_ratio_12_to_3")
     if cost is not None:
         lines.append(f"12-month / 3-month wall: {cost:.2f}")
+    home_office = results.get("home_office")
+    if home_office:
+        lines.append(home_office_line(home_office))
     sample = results.get("sample")
     if sample:
         lines += ["", *_sample_lines(sample)]
@@ -224,6 +227,33 @@ def _phases_line(run: dict[str, Any]) -> str:
             f"CPU {pipeline['cpu_seconds']:.1f} s (floor {run['floor']['cpu_seconds']:.1f} s);",
             *_copy_floor(run),
             f"load average {run['load_average']:.1f}",
+        ]
+    )
+
+
+def home_office_line(run: dict[str, Any]) -> str:
+    """The national Home Office CSP table's figures in one line (informational: no target)."""
+    title = "National Home Office CSP table"
+    if "skipped" in run:
+        return f"{title}: skipped, {run['skipped']}"
+    table = (
+        f"synthetic, {run['csps']} CSPs, {run['quarters']} quarters, {run['offences']} offence "
+        f"codes, {run['rows']:,} rows, {run['bytes'] / 1e6:,.0f} MB"
+    )
+    if "error" in run:
+        return f"{title} ({table}): failed: {run['error']}"
+    pipeline = run["pipeline"]
+    reasons = ", ".join(f"{k} {v:,}" for k, v in sorted(pipeline["set_aside_by_reason"].items()))
+    return " ".join(
+        [
+            f"{title} ({table}): read {pipeline['read_seconds']:.1f} s,",
+            f"check {pipeline['check_seconds']:.1f} s, write {pipeline['write_seconds']:.1f} s,",
+            f"{pipeline['seconds']:.1f} s in all",
+            f"({pipeline['rows_read'] / pipeline['seconds']:,.0f} rows/s),",
+            f"peak {pipeline['peak_rss_mb']:,.0f} MB;",
+            f"loaded {pipeline['rows_loaded']:,} of {pipeline['rows_read']:,} rows",
+            f"({pipeline['csps_loaded']} CSPs), set aside: {reasons or 'none'};",
+            "staged" if pipeline["passed"] else "failed its checks and went to quarantine",
         ]
     )
 
@@ -295,6 +325,9 @@ def markdown_report(results: dict[str, Any]) -> str:
     cost = results.get("cost_ratio_12_to_3")
     if cost is not None:
         lines.append(f"- 12-month / 3-month wall: {cost:.2f}")
+    home_office = results.get("home_office")
+    if home_office:
+        lines.append(f"- {home_office_line(home_office)}")
     sample = results.get("sample")
     if sample:
         lines += [
