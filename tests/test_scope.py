@@ -149,3 +149,10 @@ def test_a_national_refresh_publishes_every_district_and_keeps_partner_data_to_o
         ("E07000181",),
         ("OSCP-UNALLOCATED",),  # Oxfordshire, district not known: the county's, in any scope
     ]
+    # The scorecard follows the figures: the partnership's own hate crime extract gives totals
+    # for the partnership's four CSPs only, not a not-available row for every other CSP.
+    csps = query(
+        warehouse,
+        "SELECT DISTINCT area_code FROM scorecard WHERE area_type = 'csp' ORDER BY 1",
+    )
+    assert csps == [("E22000305",), ("E22000308",), ("E22000315",), ("OSCP-SOUTHVALE",)]

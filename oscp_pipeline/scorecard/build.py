@@ -159,22 +159,27 @@ def roll_up(
     held back), the total is kept as not_available with no value: the sum of the parts that did
     arrive would understate it. Every total the indicator has is kept for each of its quarters,
     even one none of whose parts arrived, so that a report shows it as not available rather
-    than as an empty cell.
+    than as an empty cell. A total none of whose parts has a figure in any quarter is not the
+    indicator's: a partner's extract covers the partnership's districts, so with the national
+    scope no other CSP has a total of it.
     """
     area_types: dict[str, set[str]] = defaultdict(set)
     quarters: dict[str, set[dt.date]] = defaultdict(set)
+    covered: set[tuple[str, str]] = set()
     children: dict[tuple[str, str, dt.date], list[Cell]] = defaultdict(list)
     for (indicator, area, quarter), cell in cells.items():
         area_types[indicator].add(areas[area]["area_type"])
         quarters[indicator].add(quarter)
         for parent in parent_areas(area, areas):
             children[(indicator, parent, quarter)].append(cell)
+            covered.add((indicator, parent))
     expected: dict[tuple[str, str], int] = defaultdict(int)
     for indicator, kinds in area_types.items():
         for area, info in areas.items():
             if info["area_type"] in kinds:
                 for parent in parent_areas(area, areas):
-                    expected[(indicator, parent)] += 1
+                    if (indicator, parent) in covered:
+                        expected[(indicator, parent)] += 1
     result = dict(cells)
     for (indicator, parent), needed in expected.items():
         for quarter in sorted(quarters[indicator]):
