@@ -901,6 +901,16 @@ def shortened(text: str, limit: int) -> str:
     return text[: limit - len(note)] + note
 
 
+# ``shortened`` in SQL, for readers that classify rows in DuckDB.
+SHORTENED_MACRO = """
+CREATE MACRO shortened(t, n) AS CASE
+    WHEN length(t) <= n THEN t
+    ELSE left(t, n - length('\u2026 (' || format('{:,}', length(t)) || ' characters in all)'))
+        || '\u2026 (' || format('{:,}', length(t)) || ' characters in all)'
+END
+"""
+
+
 def quoted_value(value: str) -> str:
     """A cell value quoted in a reason: whole when short, else its start and its length."""
     if len(value) <= QUOTED_VALUE_LIMIT:
@@ -999,6 +1009,16 @@ def malformed_row(
 def rows_per_file(rows: Iterable[dict[str, object]]) -> dict[str, int]:
     """How many rows came from each ``source_file``, for the load log."""
     return dict(Counter(str(row["source_file"]) for row in rows))
+
+
+def count_by_file(table: pa.Table) -> dict[str, int]:
+    """How many rows of an Arrow table came from each ``source_file``, for the load log."""
+    if table.num_rows == 0:
+        return {}
+    counts = pc.value_counts(table.column("source_file"))
+    return dict(
+        zip(counts.field("values").to_pylist(), counts.field("counts").to_pylist(), strict=True)
+    )
 
 
 def quarters_period(quarters: Collection[dt.date]) -> tuple[dt.date | None, dt.date | None]:

@@ -17,13 +17,13 @@ loaded; with the national scope every CSP of the ONS lookup is, matched on its O
 from __future__ import annotations
 
 import datetime as dt
-import json
 import re
 from dataclasses import dataclass
-from functools import cache
 from pathlib import Path
 
+import duckdb
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from oscp_pipeline import periods
 from oscp_pipeline.reference import load_reference_table, resolve_area
@@ -31,13 +31,16 @@ from oscp_pipeline.scope import Scope, current_scope
 from oscp_pipeline.sources.base import (
     DELIVERY_ORDER_RULE,
     LOAD_LOG_SCHEMA,
+    REASON_LIMIT,
     SET_ASIDE_SCHEMA,
+    SHORTENED_MACRO,
     Column,
     Expectation,
     FileRead,
     FileRejected,
     SourceContract,
     SourceSpec,
+    count_by_file,
     financial_years_named,
     load_log_row,
     malformed_row,
@@ -48,8 +51,6 @@ from oscp_pipeline.sources.base import (
     rejected_log_row,
     relative_source_file,
     release_rank,
-    rows_per_file,
-    set_aside_row,
     sha256_of,
     source_files,
     unknown_columns_warnings,
@@ -236,34 +237,177 @@ def _quarter_start(year_text: str, quarter_text: str) -> tuple[dt.date | None, s
     return periods.quarter_start_of_label(label), ""
 
 
-def _set_aside(source_file: str, row: dict[str, object], code: str, reason: str) -> dict:
-    """A set-aside row keeping the row's published values under their headers."""
-    published = {c.header: row.get(c.name) for c in COLUMNS}
-    record = json.dumps(published, ensure_ascii=False)
-    return set_aside_row(SOURCE_ID, source_file, row["row_number"], code, reason, record)
-
-
 def read_all(raw_dir: Path) -> FileRead:
     return read_releases(discover_files(raw_dir), raw_dir)
 
 
+# The delivered rows as the set-based rules read them: the published text, with the values
+# that are compared trimmed (Unicode whitespace, as ``str.strip`` does) once, in Arrow.
+PREPARED_SCHEMA = pa.schema(
+    [
+        *((column.name, pa.string()) for column in COLUMNS),
+        ("row_number", pa.int64()),
+        ("source_file", pa.string()),
+        ("offence_code_trimmed", pa.string()),
+        ("description_trimmed", pa.string()),
+        ("group_trimmed", pa.string()),
+        ("subgroup_trimmed", pa.string()),
+        ("count_text", pa.string()),
+    ]
+)
+PERIODS_SCHEMA = pa.schema(
+    [
+        ("source_file", pa.string()),
+        ("financial_year", pa.string()),
+        ("financial_quarter", pa.string()),
+        ("quarter_start", pa.date32()),
+        ("financial_year_label", pa.string()),
+        ("period_rule", pa.string()),
+        ("period_reason", pa.string()),
+    ]
+)
+CSPS_SCHEMA = pa.schema(
+    [
+        ("csp_name", pa.string()),
+        ("csp_name_published", pa.string()),
+        ("area_code", pa.string()),
+        ("ons_csp_code", pa.string()),
+        ("district_code", pa.string()),
+        ("outside_reason", pa.string()),
+    ]
+)
+
+# Each row's first broken rule, in the order a partner would fix them: the period, the CSP,
+# the count, the offence code.
+CLASSIFY_SQL = """
+CREATE TEMP TABLE classified AS
+SELECT d.*, p.quarter_start, p.financial_year_label, p.period_rule, p.period_reason,
+       c.csp_name_published, c.area_code, c.ons_csp_code, c.district_code, c.outside_reason,
+       regexp_full_match(d.count_text, '-?[0-9]+') AS whole_number,
+       CASE WHEN whole_number THEN try_cast(d.count_text AS BIGINT) END AS offences,
+       CASE
+           WHEN p.period_rule IS NOT NULL THEN p.period_rule
+           WHEN c.area_code IS NULL THEN 'outside_area'
+           WHEN NOT whole_number THEN 'invalid_count'
+           -- stored as 64-bit integers, and -2^63 has no positive counterpart
+           WHEN offences IS NULL OR offences = -9223372036854775808 THEN 'invalid_count'
+           WHEN d.offence_code_trimmed = '' THEN 'missing_offence_code'
+       END AS rule_broken
+FROM delivered AS d
+JOIN periods AS p USING (source_file, financial_year, financial_quarter)
+JOIN csps AS c USING (csp_name)
+"""
+
+# Of the rows that keep every rule, each quarter comes from its newest release (``releases``
+# numbers the files oldest first), one row per ONS CSP and offence code: the first. Only the
+# rows this sets aside are kept here, by their place, so a single release costs nothing more.
+RELEASED_ASIDE_SQL = """
+CREATE TEMP TABLE released_aside AS
+WITH candidates AS (
+    SELECT c.source_file, c.row_number, c.quarter_start, c.ons_csp_code,
+           c.offence_code_trimmed, r.file_order
+    FROM classified AS c
+    JOIN releases AS r USING (source_file)
+    WHERE c.rule_broken IS NULL
+),
+newest AS (
+    SELECT quarter_start, max(file_order) AS newest_order FROM candidates GROUP BY ALL
+),
+kept AS (
+    SELECT ons_csp_code, quarter_start, offence_code_trimmed, min(row_number) AS kept_row
+    FROM candidates
+    JOIN newest USING (quarter_start)
+    WHERE file_order = newest_order
+    GROUP BY ALL
+)
+SELECT candidates.source_file, candidates.row_number, kept.kept_row,
+       release.source_file AS newest_file,
+       CASE WHEN candidates.file_order <> newest.newest_order THEN 'superseded'
+            ELSE 'duplicate_row' END AS release_rule
+FROM candidates
+JOIN newest USING (quarter_start)
+LEFT JOIN kept USING (ons_csp_code, quarter_start, offence_code_trimmed)
+JOIN releases AS release ON release.file_order = newest.newest_order
+WHERE candidates.file_order <> newest.newest_order OR candidates.row_number <> kept.kept_row
+"""
+
+ACCEPTED_SQL = """
+SELECT financial_year_label AS financial_year, quarter_start, area_code, ons_csp_code,
+       district_code, csp_name_published, offence_code_trimmed AS offence_code,
+       description_trimmed AS offence_description,
+       nullif(group_trimmed, '') AS offence_group,
+       nullif(subgroup_trimmed, '') AS offence_subgroup,
+       offences AS number_of_offences, offences < 0 AS is_adjustment, source_file, row_number
+FROM classified
+ANTI JOIN released_aside USING (source_file, row_number)
+WHERE rule_broken IS NULL
+ORDER BY source_file, row_number
+"""
+
+# The row as delivered, under the published headers, for a partner to find and correct.
+RECORD_SQL = (
+    "to_json(struct_pack("
+    + ", ".join(f'"{column.header}" := {column.name}' for column in COLUMNS)
+    + "))::VARCHAR"
+)
+SUBJECT_SQL = (
+    "format('{} {} quarter starting {}, offence {}', csp_name_published, financial_year_label, "
+    "strftime(quarter_start, '%Y-%m-%d'), offence_code_trimmed)"
+)
+SET_ASIDE_SQL = f"""
+SELECT '{SOURCE_ID}' AS source_id, source_file, row_number, rule_broken AS reason_code,
+       shortened(CASE rule_broken
+           WHEN 'outside_area' THEN outside_reason
+           WHEN 'invalid_count' THEN format(
+               'column ''Number of Offences'': ''{{}}'' {{}}', number_of_offences,
+               CASE WHEN whole_number THEN 'is too large to be a count of offences'
+                    ELSE 'is not a whole number' END)
+           WHEN 'missing_offence_code' THEN 'column ''Offence Code'' is blank'
+           ELSE period_reason
+       END, {REASON_LIMIT}) AS reason,
+       {RECORD_SQL} AS record
+FROM classified
+WHERE rule_broken IS NOT NULL
+UNION ALL
+SELECT '{SOURCE_ID}', source_file, row_number, release_rule,
+       shortened(CASE
+           WHEN release_rule = 'duplicate_row'
+               THEN {SUBJECT_SQL} || ', is loaded from row ' || kept_row
+           WHEN kept_row IS NOT NULL
+               THEN {SUBJECT_SQL} || ', is loaded from the newer release ' || newest_file
+                   || ' row ' || kept_row
+           ELSE {SUBJECT_SQL} || ': the newer release ' || newest_file || ' covers the quarter '
+               || 'and has no row for the offence there (no offences), so this figure is not '
+               || 'loaded'
+       END, {REASON_LIMIT}),
+       {RECORD_SQL}
+FROM classified
+JOIN released_aside USING (source_file, row_number)
+ORDER BY source_file, row_number
+"""
+
+
 @reads_each_delivery_once(SOURCE_ID)
 def read_releases(paths: list[Path], raw_dir: Path) -> FileRead:
-    """Read releases; each ONS CSP, quarter and offence code comes from the newest one."""
+    """Read releases; each ONS CSP, quarter and offence code comes from the newest one.
+
+    The rules run set-based in DuckDB, so a national table (every CSP of England and Wales,
+    about 650,000 rows for four years) is read in seconds, its rows held as columns, not as
+    Python objects. What depends on a value rather than a row (a year and quarter, a CSP name)
+    is decided once per distinct value.
+    """
     csps = CspNames.of(current_scope())
     today = dt.date.today()
-    set_aside: list[dict] = []
-    candidates: list[dict] = []
     file_info: dict[str, dict] = {}
+    delivered: list[pa.Table] = [PREPARED_SCHEMA.empty_table()]
+    malformed: list[dict[str, object]] = []
     warnings: list[str] = []
     for path in paths:
         source_file = relative_source_file(path, raw_dir)
-        named = financial_years_named(path)
         info: dict = {
             "sha256": sha256_of(path),
             "encoding": "",
-            "quarters": [],
-            "named": named,
+            "named": financial_years_named(path),
             "path": path,
         }
         file_info[source_file] = info
@@ -276,90 +420,103 @@ def read_releases(paths: list[Path], raw_dir: Path) -> FileRead:
         info["rows_read"] = records.table.num_rows + len(records.malformed)
         warnings.extend(unknown_columns_warnings(source_file, records.unknown_columns))
         warnings.extend(records.warnings)  # stray bytes in the text, if any
-        for malformed in records.malformed:
-            set_aside.append(
-                malformed_row(SOURCE_ID, source_file, malformed, records.header_fields)
-            )
-        for row in records.table.to_pylist():
-            quarter, error = _quarter_start(row["financial_year"], row["financial_quarter"])
-            if quarter is None:
-                set_aside.append(_set_aside(source_file, row, "invalid_period", error))
-                continue
-            outside = year_outside_file(
-                "Financial Year",
-                row["financial_year"],
-                periods.financial_year_start(quarter),
-                named,
-                today,
-            )
-            if outside is not None:
-                set_aside.append(_set_aside(source_file, row, *outside))
-                continue
-            csp = csps.resolve(row["csp_name"])
-            if csp is None:
-                reason = f"CSP '{row['csp_name'].strip()}' is not one of {csps.description}"
-                set_aside.append(_set_aside(source_file, row, "outside_area", reason))
-                continue
-            count = row["number_of_offences"].replace(",", "").strip()
-            if not _COUNT.match(count):
-                reason = (
-                    f"column 'Number of Offences': '{row['number_of_offences']}' "
-                    "is not a whole number"
-                )
-                set_aside.append(_set_aside(source_file, row, "invalid_count", reason))
-                continue
-            if abs(int(count)) >= 2**63:  # counts are stored as 64-bit integers
-                reason = (
-                    f"column 'Number of Offences': '{row['number_of_offences']}' "
-                    "is too large to be a count of offences"
-                )
-                set_aside.append(_set_aside(source_file, row, "invalid_count", reason))
-                continue
-            code = row["offence_code"].strip()
-            if not code:
-                reason = "column 'Offence Code' is blank"
-                set_aside.append(_set_aside(source_file, row, "missing_offence_code", reason))
-                continue
-            info["quarters"].append(quarter)
-            accepted = {
-                "financial_year": periods.financial_year_label(
-                    periods.financial_year_start(quarter)
-                ),
-                "quarter_start": quarter,
-                "area_code": csp.area_code,
-                "ons_csp_code": csp.ons_csp_code,
-                "district_code": csp.district_code,
-                "csp_name_published": row["csp_name"].strip(),
-                "offence_code": code,
-                "offence_description": row["offence_description"].strip(),
-                "offence_group": (row["offence_group"] or "").strip() or None,
-                "offence_subgroup": (row["offence_subgroup"] or "").strip() or None,
-                "number_of_offences": int(count),
-                "is_adjustment": int(count) < 0,
-                "source_file": source_file,
-                "row_number": row["row_number"],
-                "_record": row,
-            }
-            candidates.append(accepted)
-    accepted_rows = _newest_release(candidates, file_info, set_aside)
-    for row in accepted_rows:
-        row.pop("_record")
-    accepted_table = pa.Table.from_pylist(accepted_rows, ACCEPTED_SCHEMA)
-    return FileRead(
-        accepted_table,
-        pa.Table.from_pylist(set_aside, SET_ASIDE_SCHEMA),
-        _load_log(file_info, accepted_rows, set_aside),
-        warnings,
+        malformed.extend(
+            malformed_row(SOURCE_ID, source_file, row, records.header_fields)
+            for row in records.malformed
+        )
+        delivered.append(_prepared(records.table, source_file))
+    with duckdb.connect() as connection:
+        connection.execute(SHORTENED_MACRO)
+        connection.register("delivered", pa.concat_tables(delivered))
+        del delivered
+        connection.register("periods", _periods(connection, file_info, today))
+        connection.register("csps", _csp_rows(connection, csps))
+        connection.execute(CLASSIFY_SQL)
+        connection.unregister("delivered")
+        quarters = {
+            source_file: set(loaded)
+            for source_file, loaded in connection.execute(
+                "SELECT source_file, list(DISTINCT quarter_start) FROM classified "
+                "WHERE rule_broken IS NULL GROUP BY ALL"
+            ).fetchall()
+        }
+        connection.register("releases", _release_order(quarters, file_info))
+        connection.execute(RELEASED_ASIDE_SQL)
+        accepted = connection.sql(ACCEPTED_SQL).to_arrow_table().cast(ACCEPTED_SCHEMA)
+        set_aside = pa.concat_tables(
+            [
+                pa.Table.from_pylist(malformed, SET_ASIDE_SCHEMA),
+                connection.sql(SET_ASIDE_SQL).to_arrow_table().cast(SET_ASIDE_SCHEMA),
+            ]
+        )
+    load_log = _load_log(file_info, quarters, accepted, set_aside)
+    return FileRead(accepted, set_aside, load_log, warnings)
+
+
+def _prepared(table: pa.Table, source_file: str) -> pa.Table:
+    """A file's rows with the columns the rules read (``PREPARED_SCHEMA``)."""
+
+    def trimmed(name: str) -> pa.ChunkedArray:
+        return pc.utf8_trim_whitespace(table.column(name))
+
+    count_text = pc.utf8_trim_whitespace(
+        pc.replace_substring(table.column("number_of_offences"), ",", "")
     )
+    columns = {
+        **{column.name: table.column(column.name) for column in COLUMNS},
+        "row_number": table.column("row_number"),
+        "source_file": pa.repeat(pa.scalar(source_file), table.num_rows),
+        "offence_code_trimmed": trimmed("offence_code"),
+        "description_trimmed": trimmed("offence_description"),
+        "group_trimmed": trimmed("offence_group"),
+        "subgroup_trimmed": trimmed("offence_subgroup"),
+        "count_text": count_text,
+    }
+    return pa.table(columns, PREPARED_SCHEMA)
 
 
-def _newest_release(
-    candidates: list[dict],
-    file_info: dict[str, dict],
-    set_aside: list[dict],
-) -> list[dict]:
-    """Keep each quarter's rows from the newest release that covers it, one row per ONS CSP and
-    offence code (the first).
+def _periods(
+    connection: duckdb.DuckDBPyConnection, file_info: dict[str, dict], today: dt.date
+) -> pa.Table:
+    """Each file's distinct Financial Year and Quarter: its quarter, or the rule it breaks."""
+    rows = []
+    for source_file, year_text, quarter_text in connection.execute(
+        "SELECT DISTINCT source_file, financial_year, financial_quarter FROM delivered"
+    ).fetchall():
+        quarter, error = _quarter_start(year_text, quarter_text)
+        row = {"source_file": source_file, "financial_year": year_text}
+        row |= {"financial_quarter": quarter_text, "quarter_start": quarter}
+        if quarter is None:
+            rows.append({**row, "period_rule": "invalid_period", "period_reason": error})
+            continue
+        start_year = periods.financial_year_start(quarter)
+        outside = year_outside_file(
+            "Financial Year", year_text, start_year, file_info[source_file]["named"], today
+        )
+        row["financial_year_label"] = periods.financial_year_label(start_year)
+        if outside is not None:
+            row["period_rule"], row["period_reason"] = outside
+        rows.append(row)
+    return pa.Table.from_pylist(rows, PERIODS_SCHEMA)
+
+
+def _csp_rows(connection: duckdb.DuckDBPyConnection, csps: CspNames) -> pa.Table:
+    """Each distinct CSP Name: where its rows go, or why they are outside the scope."""
+    rows = []
+    for (name,) in connection.execute("SELECT DISTINCT csp_name FROM delivered").fetchall():
+        found = csps.resolve(name)
+        row = {"csp_name": name, "csp_name_published": name.strip()}
+        if found is None:
+            row["outside_reason"] = f"CSP '{name.strip()}' is not one of {csps.description}"
+        else:
+            row |= {"area_code": found.area_code, "ons_csp_code": found.ons_csp_code}
+            row["district_code"] = found.district_code
+        rows.append(row)
+    return pa.Table.from_pylist(rows, CSPS_SCHEMA)
+
+
+def _release_order(quarters: dict[str, set[dt.date]], file_info: dict[str, dict]) -> pa.Table:
+    """The files with rows to load, numbered oldest release first.
 
     The newest release is the file whose name gives the latest year (a name without years: its
     latest loaded quarter; ties: the later delivery, ``release_rank``), never decided by a row
@@ -367,59 +524,36 @@ def _newest_release(
     no row for had no offences then, so the older release's figure for it is set aside too.
     """
 
-    @cache
     def rank(source_file: str) -> tuple[object, ...]:
         info = file_info[source_file]
         named = info["named"]
         if named is None:
-            latest = max(info["quarters"])
+            latest = max(quarters[source_file])
         else:
             last_quarter = f"{periods.financial_year_label(named.last)} Q4"
             latest = periods.quarter_start_of_label(last_quarter)
         return release_rank(latest, info["path"], source_file)
 
-    newest: dict[dt.date, tuple[dt.date, str]] = {}
-    for row in candidates:
-        release = rank(row["source_file"])
-        newest[row["quarter_start"]] = max(newest.get(row["quarter_start"], release), release)
-    chosen: dict[tuple, dict] = {}
-    ordered = sorted(
-        candidates, key=lambda c: (rank(c["source_file"]), -c["row_number"]), reverse=True
+    ordered = sorted(quarters, key=rank)
+    return pa.table(
+        {"source_file": ordered, "file_order": list(range(1, len(ordered) + 1))},
+        pa.schema([("source_file", pa.string()), ("file_order", pa.int64())]),
     )
-    for row in ordered:
-        key = (row["ons_csp_code"], row["quarter_start"], row["offence_code"])
-        kept = chosen.get(key)
-        newer = newest[row["quarter_start"]][-1]  # the release's source_file
-        if kept is None and newer == row["source_file"]:
-            chosen[key] = row
-            continue
-        subject = (
-            f"{row['csp_name_published']} {row['financial_year']} quarter starting "
-            f"{row['quarter_start']}, offence {row['offence_code']}"
-        )
-        if newer == row["source_file"]:
-            code, reason = "duplicate_row", f"{subject}, is loaded from row {kept['row_number']}"
-        elif kept is not None:
-            code = "superseded"
-            reason = f"{subject}, is loaded from the newer release {newer} row {kept['row_number']}"
-        else:
-            code = "superseded"
-            reason = (
-                f"{subject}: the newer release {newer} covers the quarter and has no row for "
-                "the offence there (no offences), so this figure is not loaded"
-            )
-        set_aside.append(_set_aside(row["source_file"], row["_record"], code, reason))
-    return sorted(chosen.values(), key=lambda r: (r["source_file"], r["row_number"]))
 
 
-def _load_log(file_info: dict[str, dict], accepted: list[dict], set_aside: list[dict]) -> pa.Table:
-    loaded, aside = rows_per_file(accepted), rows_per_file(set_aside)
+def _load_log(
+    file_info: dict[str, dict],
+    quarters: dict[str, set[dt.date]],
+    accepted: pa.Table,
+    set_aside: pa.Table,
+) -> pa.Table:
+    loaded, aside = count_by_file(accepted), count_by_file(set_aside)
     lines = []
     for source_file, info in file_info.items():
         if "rejected" in info:
             lines.append(rejected_log_row(SOURCE_ID, source_file, info["sha256"], info["rejected"]))
             continue
-        period = quarters_period(info["quarters"])
+        period = quarters_period(quarters.get(source_file, set()))
         counts = (info["rows_read"], loaded.get(source_file, 0), aside.get(source_file, 0))
         lines.append(
             load_log_row(SOURCE_ID, source_file, info["sha256"], info["encoding"], period, counts)

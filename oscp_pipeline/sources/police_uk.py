@@ -33,6 +33,7 @@ from oscp_pipeline.sources.base import (
     LOAD_LOG_SCHEMA,
     REASON_LIMIT,
     SET_ASIDE_SCHEMA,
+    SHORTENED_MACRO,
     Column,
     Expectation,
     FileRead,
@@ -40,6 +41,7 @@ from oscp_pipeline.sources.base import (
     RawRecords,
     SourceContract,
     SourceSpec,
+    count_by_file,
     latest_deliveries,
     load_log_row,
     malformed_row,
@@ -222,15 +224,6 @@ def files_for_quarters(raw_dir: Path, quarter_starts: Iterable[dt.date]) -> list
 # delivered. So a set-aside row costs no more to keep than a loaded one.
 ROUTINE_REASONS = ("no_location", "outside_area")
 ROUTINE_SQL = ", ".join(f"'{code}'" for code in ROUTINE_REASONS)
-
-# ``base.shortened`` in SQL: a reason quoting a huge value is cut, ending with its length.
-SHORTENED_MACRO = """
-CREATE MACRO shortened(t, n) AS CASE
-    WHEN length(t) <= n THEN t
-    ELSE left(t, n - length('\u2026 (' || format('{:,}', length(t)) || ' characters in all)'))
-        || '\u2026 (' || format('{:,}', length(t)) || ' characters in all)'
-END
-"""
 
 REASON_SQL = """
 CASE reason_code
@@ -740,8 +733,8 @@ def _load_log(
     file_info: dict[str, dict[str, object]], accepted: pa.Table, set_aside: pa.Table
 ) -> pa.Table:
     """One load-log line per file, counting loaded and set-aside rows independently."""
-    loaded = _count_by_file(accepted)
-    aside = _count_by_file(set_aside)
+    loaded = count_by_file(accepted)
+    aside = count_by_file(set_aside)
     rows = []
     for source_file, info in file_info.items():
         month = info["month"]
@@ -762,15 +755,6 @@ def _load_log(
             )
         )
     return pa.Table.from_pylist(rows, LOAD_LOG_SCHEMA)
-
-
-def _count_by_file(table: pa.Table) -> dict[str, int]:
-    if table.num_rows == 0:
-        return {}
-    counts = table.group_by("source_file").aggregate([("row_number", "count")])
-    return dict(
-        zip(counts["source_file"].to_pylist(), counts["row_number_count"].to_pylist(), strict=True)
-    )
 
 
 def measures() -> list[dict[str, str | None]]:
