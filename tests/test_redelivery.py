@@ -205,10 +205,107 @@ def test_a_re_delivered_workbook_that_loads_no_row_leaves_the_earlier_one_loaded
     }
     assert log[f"{v2}#Crimes"]["message"] == (
         f"none of its {log[f'{v2}#Crimes']['rows_read']} row(s) can be loaded (see set_aside), "
-        f"so it does not replace {DOMESTIC_Q2}, which stays loaded"
+        f"so it does not replace {DOMESTIC_Q2}#Crimes, which stays loaded"
     )
     assert reasons(read, f"{v2}#Crimes") and "superseded" not in reasons(read, f"{v2}#Crimes")
     assert audit(SPECS["tvp_domestic_abuse"].build_contract(), "all", read).passed
+
+
+def test_a_workbook_is_replaced_sheet_by_sheet_keeping_a_sheet_that_loads(
+    tmp_path: Path,
+) -> None:
+    """A _v2 whose Crimes sheet corrects a figure but whose Incidents counts all read 'n/a':
+    its crimes are loaded, and the earlier incidents stay loaded, not the quarter lost."""
+    deliver(tmp_path, DOMESTIC_Q2)
+    alone = read_source("tvp_domestic_abuse", tmp_path)
+    v2_path = deliver(tmp_path, DOMESTIC_Q2, "tvp_domestic_abuse_2013-14_Q2_v2.xlsx")
+    workbook = openpyxl.load_workbook(v2_path)
+    workbook["Crimes"]["B6"].value += 1  # Cherwell, July
+    workbook["Crimes"]["E6"].value += 1
+    workbook["Crimes"]["B11"].value += 1  # the Total row
+    workbook["Crimes"]["E11"].value += 1
+    for row in workbook["Incidents"].iter_rows(min_row=6, min_col=2, max_col=4):
+        for cell in row:
+            cell.value = "n/a"
+    workbook.save(v2_path)
+
+    read = read_source("tvp_domestic_abuse", tmp_path)
+
+    v2 = "tvp_domestic_abuse/tvp_domestic_abuse_2013-14_Q2_v2.xlsx"
+    statuses = {line["source_file"]: line["status"] for line in read.load_log.to_pylist()}
+    assert statuses == {
+        f"{DOMESTIC_Q2}#Crimes": "superseded",
+        f"{DOMESTIC_Q2}#Incidents": "loaded",
+        f"{v2}#Crimes": "loaded",
+        f"{v2}#Incidents": "quarantined",
+    }
+    assert loaded_files(read) == {f"{v2}#Crimes", f"{DOMESTIC_Q2}#Incidents"}
+
+    def figures(table: FileRead, measure: str) -> dict[tuple[str, str], int]:
+        return {
+            (str(r["area_code"]), str(r["month"])): r["value"]
+            for r in table.accepted.to_pylist()
+            if r["measure"] == measure
+        }
+
+    assert figures(read, "incidents") == figures(alone, "incidents")
+    crimes, before = figures(read, "crimes"), figures(alone, "crimes")
+    assert crimes[("E07000177", "2013-07-01")] == before[("E07000177", "2013-07-01")] + 1
+    assert audit(SPECS["tvp_domestic_abuse"].build_contract(), "all", read).passed
+
+
+def test_two_bad_re_deliveries_in_a_row_leave_the_good_first_one_loaded(tmp_path: Path) -> None:
+    """v1 good, then _v2 and _v3 each with every date unreadable: the second bad delivery must
+    not replace the first good one once the third is held back."""
+    deliver(tmp_path, CHERWELL_Q2)
+    alone = read_source("council_asb_complaints", tmp_path)
+    original = (tmp_path / CHERWELL_Q2).read_text(encoding="utf-8").splitlines()
+    header, rows = original[0], original[1:]
+    date_column = header.split(",").index("Date Received")
+    redated = [
+        ",".join(
+            "31/31/2013" if i == date_column else cell for i, cell in enumerate(line.split(","))
+        )
+        for line in rows
+    ]
+    stem = Path(CHERWELL_Q2).stem
+    for version in ("_v2", "_v3"):
+        again = (tmp_path / CHERWELL_Q2).with_name(f"{stem}{version}.csv")
+        again.write_text("\n".join([header, *redated, "" if version == "_v2" else ","]) + "\n")
+
+    read = read_source("council_asb_complaints", tmp_path)
+
+    assert read.accepted.equals(alone.accepted)
+    log = {line["source_file"]: line for line in read.load_log.to_pylist()}
+    folder = "council_asb_complaints/cherwell"
+    assert {name: line["status"] for name, line in log.items()} == {
+        CHERWELL_Q2: "loaded",
+        f"{folder}/{stem}_v2.csv": "quarantined",
+        f"{folder}/{stem}_v3.csv": "quarantined",
+    }
+    for version in ("_v2", "_v3"):
+        assert log[f"{folder}/{stem}{version}.csv"]["message"].endswith(
+            f"so it does not replace {CHERWELL_Q2}, which stays loaded"
+        )
+        assert "invalid_date" in reasons(read, f"{folder}/{stem}{version}.csv")
+        assert "superseded" not in reasons(read, f"{folder}/{stem}{version}.csv")
+
+
+def test_a_re_delivery_with_a_hash_in_its_name_is_held_back_too(tmp_path: Path) -> None:
+    deliver(tmp_path, HATE_Q2)
+    alone = read_source("tvp_hate_crime", tmp_path)
+    header, *rows = (tmp_path / HATE_Q2).read_text(encoding="utf-8").splitlines()
+    broken = (tmp_path / HATE_Q2).with_name("tvp_hate_2013-14_Q2 #2.csv")
+    broken.write_text(header + "\n" + "\n".join("x" + row for row in rows) + "\n")
+
+    read = read_source("tvp_hate_crime", tmp_path)
+
+    assert read.accepted.equals(alone.accepted)
+    statuses = {line["source_file"]: line["status"] for line in read.load_log.to_pylist()}
+    assert statuses == {
+        HATE_Q2: "loaded",
+        "tvp_hate_crime/tvp_hate_2013-14_Q2 #2.csv": "quarantined",
+    }
 
 
 def test_a_corrected_workbook_replaces_the_earlier_one(tmp_path: Path) -> None:

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import dagster as dg
 import pytest
+from conftest import SAMPLE_RAW_DIR
 from openpyxl import Workbook
 from test_refresh import query, refresh
 
@@ -417,3 +418,17 @@ def test_a_totals_mismatch_is_listed_by_the_warning_check(
     ]
     assert not check.passed
     assert query(wh, "SELECT count(*) FROM tvp_domestic_abuse") == [(30,)]
+
+
+def test_a_workbook_with_a_hash_in_its_name_gives_both_measures(tmp_path: Path) -> None:
+    """Sheets are logged as '<workbook>#<sheet>': the measure is what follows the last '#'."""
+    folder = tmp_path / "raw" / tvp_domestic_abuse.SOURCE_ID
+    folder.mkdir(parents=True)
+    sample = SAMPLE_RAW_DIR / tvp_domestic_abuse.SOURCE_ID / "tvp_domestic_abuse_2013-14_Q2.xlsx"
+    (folder / "tvp_domestic_abuse_2013-14_Q2 #2.xlsx").write_bytes(sample.read_bytes())
+    assert refresh(tmp_path / "raw", tmp_path / "wh", dg.DagsterInstance.ephemeral()).success
+    assert query(
+        tmp_path / "wh",
+        "SELECT measure_id, count(*) FROM observations WHERE source_id = 'tvp_domestic_abuse' "
+        "AND value IS NOT NULL GROUP BY ALL ORDER BY ALL",
+    ) == [("tvp_domestic_abuse.crimes", 18), ("tvp_domestic_abuse.incidents", 18)]

@@ -317,49 +317,45 @@ def read_each_delivery_once(
     that loads no row held back so that the delivery it would replace stays loaded, and a file
     a later delivery replaced logged as superseded.
 
-    A re-delivery is held back only when the delivery it would replace loads rows without it:
-    a whole-force street file re-downloaded for another county loads nothing either way, and
-    is not suspect for that.
+    A re-delivery that loads no row is set apart and the files read again without it, until no
+    replacing delivery loads nothing: a second bad re-delivery would otherwise replace the good
+    first one in turn. Those set apart are held back only when a delivery they would replace
+    loads rows without them: a whole-force street file re-downloaded for another county loads
+    nothing either way, and is not suspect for that.
     """
     distinct, copies = distinct_deliveries(source_id, paths, raw_dir)
-    result = read_files(distinct, raw_dir)
     named = {relative_source_file(path, raw_dir): path for path in distinct}
-    empty = _replacing_yet_loading_nothing(result, set(named))
-    if empty:
-        without = read_files([path for name, path in named.items() if name not in empty], raw_dir)
-        loaded = _rows_loaded(without)
-        held = {
-            later: earlier
-            for later, earlier in empty.items()
-            if any(loaded.get(name, 0) for name in earlier)
-        }
-        if held and held != empty:
-            kept = [path for name, path in named.items() if name not in held]
-            without = read_files(kept, raw_dir)
-        if held:
-            result = _held_back(result, held, without)
-    return mark_superseded(result.with_log_lines(copies))
 
+    def read_without(apart: Collection[str]) -> FileRead:
+        return read_files([path for name, path in named.items() if name not in apart], raw_dir)
 
-# A workbook read sheet by sheet logs each sheet as ``<workbook>#<sheet>``.
-SHEET_MARK = "#"
-
-
-def delivered_file(source_file: str) -> str:
-    """The delivered file a load-log or set-aside ``source_file`` belongs to (a sheet's
-    workbook)."""
-    return source_file.split(SHEET_MARK, 1)[0]
+    first = current = read_files(distinct, raw_dir)
+    apart: dict[str, list[str]] = {}  # a re-delivery loading nothing: the files it replaced
+    found_in: dict[str, FileRead] = {}  # the read in which it was the delivery in use
+    while empty := _replacing_yet_loading_nothing(current, set(named) - set(apart)):
+        apart.update(empty)
+        found_in.update(dict.fromkeys(empty, current))
+        current = read_without(apart)
+    loaded = _rows_loaded(current)
+    held = {
+        later: earlier
+        for later, earlier in apart.items()
+        if any(loaded.get(name, 0) for name in earlier)
+    }
+    if not held:
+        return mark_superseded(first.with_log_lines(copies))
+    if held != apart:
+        current = read_without(held)
+    return mark_superseded(_held_back(held, found_in, current).with_log_lines(copies))
 
 
 def _rows_loaded(read: FileRead) -> dict[str, int]:
-    """Rows loaded per delivered file (a workbook's sheets added up), of files read and
-    loaded."""
-    loaded: dict[str, int] = {}
-    for line in read.load_log.to_pylist():
-        if line["status"] == "loaded":
-            file = delivered_file(line["source_file"])
-            loaded[file] = loaded.get(file, 0) + line["rows_loaded"]
-    return loaded
+    """Rows loaded per file, of the files read and loaded."""
+    return {
+        line["source_file"]: line["rows_loaded"]
+        for line in read.load_log.to_pylist()
+        if line["status"] == "loaded"
+    }
 
 
 def _replacing_yet_loading_nothing(read: FileRead, files: set[str]) -> dict[str, list[str]]:
@@ -373,28 +369,42 @@ def _replacing_yet_loading_nothing(read: FileRead, files: set[str]) -> dict[str,
     return empty
 
 
-def _held_back(first: FileRead, empty: dict[str, list[str]], without: FileRead) -> FileRead:
+def held_back_message(rows_read: int, stays: str) -> str:
+    """The load-log message of a re-delivery held back because none of its rows can be
+    loaded, naming the delivery that stays loaded."""
+    return (
+        f"none of its {rows_read} row(s) can be loaded (see set_aside), so it does not replace "
+        f"{stays}, which stays loaded"
+    )
+
+
+def _held_back(
+    held: dict[str, list[str]], found_in: dict[str, FileRead], without: FileRead
+) -> FileRead:
     """The read without the re-deliveries that load nothing (``without``), so the deliveries
     they would have replaced stay loaded, plus those re-deliveries held back: their load-log
-    lines quarantined, saying why, and their rows set aside as the first read found them."""
-    aside_files = first.set_aside.column("source_file").to_pylist()
-    in_empty = pa.array([delivered_file(name) in empty for name in aside_files], pa.bool_())
-    lines = [
-        {
-            **line,
-            "status": "quarantined",
-            "message": (
-                f"none of its {line['rows_read']} row(s) can be loaded (see set_aside), so it "
-                f"does not replace {', '.join(empty[delivered_file(line['source_file'])])}, "
-                "which stays loaded"
-            ),
-        }
-        for line in first.load_log.to_pylist()
-        if delivered_file(line["source_file"]) in empty
-    ]
+    lines quarantined, saying why, and their rows set aside as the read in which each was the
+    delivery in use found them."""
+    set_aside = [without.set_aside]
+    lines = []
+    for later, earlier in held.items():
+        read = found_in[later]
+        set_aside.append(
+            read.set_aside.filter(pc.equal(read.set_aside.column("source_file"), later))
+        )
+        stays = ", ".join(name for name in earlier if name not in held)
+        lines.extend(
+            {
+                **line,
+                "status": "quarantined",
+                "message": held_back_message(line["rows_read"], stays),
+            }
+            for line in read.load_log.to_pylist()
+            if line["source_file"] == later
+        )
     return FileRead(
         without.accepted,
-        pa.concat_tables([without.set_aside, first.set_aside.filter(in_empty)]),
+        pa.concat_tables(set_aside),
         pa.concat_tables([without.load_log, pa.Table.from_pylist(lines, LOAD_LOG_SCHEMA)]),
         without.warnings,
         without.replaced,
@@ -1338,26 +1348,17 @@ def superseded_reason(quarter: dt.date, later_file: str) -> str:
     )
 
 
-def latest_deliveries(
+def delivery_order(
     deliveries: dict[str, tuple[Path, object]],
-) -> tuple[dict[str, str], list[str]]:
-    """Which delivery of each period is loaded, when a period was delivered more than once.
-
-    ``deliveries`` maps each file (as ``source_file``) that was read to its path and the period
-    it delivers (any comparable key, e.g. a quarter, or a council and a quarter). A file
-    rejected before this point is not passed in, so a broken re-delivery never hides the good
-    delivery it was meant to replace. The latest delivery is the one whose name ranks highest
-    (``delivery_rank``); when names do not tell (two files of the same rank), the most
-    recently modified file is taken, and a warning names both so an analyst can confirm it.
-
-    Returns (replaced file -> the file loaded instead, warnings).
-    """
+) -> tuple[dict[object, list[str]], list[str]]:
+    """The deliveries of each period, earliest first, when a period was delivered more than
+    once (see ``latest_deliveries``); returns (period -> files, warnings)."""
     by_period: dict[object, list[str]] = {}
     for source_file, (_, period) in deliveries.items():
         by_period.setdefault(period, []).append(source_file)
-    replaced: dict[str, str] = {}
+    ordered_periods: dict[object, list[str]] = {}
     warnings: list[str] = []
-    for files in by_period.values():
+    for period, files in by_period.items():
         if len(files) < 2:
             continue
 
@@ -1374,7 +1375,30 @@ def latest_deliveries(
                 f"not say which is the later delivery; loaded {latest}, the most recently "
                 "modified (rename the correction with '_v2' to make the order explicit)"
             )
-        replaced.update({source_file: latest for source_file in ordered[:-1]})
+        ordered_periods[period] = ordered
+    return ordered_periods, warnings
+
+
+def latest_deliveries(
+    deliveries: dict[str, tuple[Path, object]],
+) -> tuple[dict[str, str], list[str]]:
+    """Which delivery of each period is loaded, when a period was delivered more than once.
+
+    ``deliveries`` maps each file (as ``source_file``) that was read to its path and the period
+    it delivers (any comparable key, e.g. a quarter, or a council and a quarter). A file
+    rejected before this point is not passed in, so a broken re-delivery never hides the good
+    delivery it was meant to replace. The latest delivery is the one whose name ranks highest
+    (``delivery_rank``); when names do not tell (two files of the same rank), the most
+    recently modified file is taken, and a warning names both so an analyst can confirm it.
+
+    Returns (replaced file -> the file loaded instead, warnings).
+    """
+    ordered_periods, warnings = delivery_order(deliveries)
+    replaced = {
+        source_file: ordered[-1]
+        for ordered in ordered_periods.values()
+        for source_file in ordered[:-1]
+    }
     return replaced, warnings
 
 

@@ -27,14 +27,14 @@ from oscp_pipeline import periods
 from oscp_pipeline.reference import districts, resolve_area
 from oscp_pipeline.sources.base import (
     DELIVERY_ORDER_RULE,
-    SHEET_MARK,
     Column,
     Expectation,
     FileRead,
     FileRejected,
     SourceContract,
     SourceSpec,
-    latest_deliveries,
+    delivery_order,
+    held_back_message,
     load_log_row,
     measure_row,
     normalise_header,
@@ -128,6 +128,8 @@ def build_contract() -> SourceContract:
             "Only notes may follow the Total row: a figure below it rejects the workbook.",
             "When two readable workbooks cover the same quarter, the later delivery is loaded "
             "and the other's rows are set aside as superseded. " + DELIVERY_ORDER_RULE,
+            "A later workbook replaces the earlier one sheet by sheet: a sheet none of whose rows "
+            "can be loaded is quarantined, and the earlier workbook's sheet stays loaded.",
         ),
         expectations=(
             Expectation(
@@ -367,7 +369,7 @@ def read_sheet(
         for position, title in enumerate(header)
         if title.strip() and not district <= position <= total
     ]
-    source_file = f"{workbook_file}{SHEET_MARK}{sheet}"
+    source_file = f"{workbook_file}#{sheet}"
     return Sheet(source_file, sheet, header, district, total, months, table, total_row), unknown
 
 
@@ -537,7 +539,9 @@ def read_workbooks(paths: list[Path], raw_dir: Path) -> FileRead:
     """Read every workbook together, so that a later delivery of a quarter replaces an earlier.
 
     Workbooks are read first and the latest delivery of each quarter is chosen among those
-    that could be read: a broken re-delivery is rejected and the earlier one stays loaded.
+    that could be read: a broken re-delivery is rejected and the earlier one stays loaded. It
+    replaces the earlier sheet by sheet (``_sheets_in_use``), so a sheet none of whose rows can
+    be loaded leaves the earlier sheet loaded.
     """
     log: list[dict[str, object]] = []
     readable: dict[str, tuple[Path, dt.date]] = {}
@@ -565,18 +569,54 @@ def read_workbooks(paths: list[Path], raw_dir: Path) -> FileRead:
             )
             continue
         readable[workbook_file] = (path, quarter)
-    replaced, warnings = latest_deliveries(readable)
+    order, warnings = delivery_order(readable)
+    sheets = {
+        (workbook_file, name): read
+        for workbook_file, reads in sheets_of.items()
+        for name, read in zip(SHEET_MEASURES, reads, strict=True)
+    }
+    classified = {key: classify_sheet(sheet, None) for key, (sheet, _) in sheets.items()}
+    in_use = _sheets_in_use(order, classified)
+    digests = {workbook_file: sha256_of(path) for workbook_file, (path, _) in readable.items()}
     accepted: list[dict[str, object]] = []
     set_aside: list[dict[str, object]] = []
-    for workbook_file, (path, _) in readable.items():
-        digest = sha256_of(path)
-        for sheet, unknown in sheets_of[workbook_file]:
-            warnings.extend(unknown_columns_warnings(sheet.source_file, unknown))
-            sheet_accepted, sheet_aside = classify_sheet(sheet, replaced.get(workbook_file))
-            accepted.extend(sheet_accepted)
-            set_aside.extend(sheet_aside)
-            log.append(_loaded_line(sheet, digest, sheet_accepted, sheet_aside))
-    return FileRead.from_rows(ACCEPTED_SCHEMA, accepted, set_aside, log, warnings, replaced)
+    for (workbook_file, name), (sheet, unknown) in sheets.items():
+        warnings.extend(unknown_columns_warnings(sheet.source_file, unknown))
+        sheet_accepted, sheet_aside = classified[(workbook_file, name)]
+        loaded_instead, held_back = in_use.get((workbook_file, name), (None, False))
+        if loaded_instead is not None and not held_back:
+            sheet_accepted, sheet_aside = classify_sheet(sheet, loaded_instead)
+        line = _loaded_line(sheet, digests[workbook_file], sheet_accepted, sheet_aside)
+        if held_back:
+            line["status"] = "quarantined"
+            line["message"] = held_back_message(line["rows_read"], f"{loaded_instead}#{name}")
+        accepted.extend(sheet_accepted)
+        set_aside.extend(sheet_aside)
+        log.append(line)
+    return FileRead.from_rows(ACCEPTED_SCHEMA, accepted, set_aside, log, warnings)
+
+
+def _sheets_in_use(
+    order: dict[object, list[str]],
+    classified: dict[tuple[str, str], tuple[list[dict[str, object]], list[dict[str, object]]]],
+) -> dict[tuple[str, str], tuple[str, bool]]:
+    """For each sheet of a quarter delivered more than once that is not the one loaded: the
+    workbook whose sheet is loaded instead, and whether this sheet is held back.
+
+    A sheet is replaced sheet by sheet: by the same sheet of the latest workbook in which it
+    loads rows (of the latest workbook when it loads rows in none). A later workbook's sheet
+    none of whose rows can be loaded is held back, so the earlier sheet stays loaded instead of
+    its quarter being lost.
+    """
+    in_use: dict[tuple[str, str], tuple[str, bool]] = {}
+    for workbooks in order.values():
+        for name in SHEET_MEASURES:
+            loading = [w for w in workbooks if classified[(w, name)][0]]
+            chosen = loading[-1] if loading else workbooks[-1]
+            for position, workbook in enumerate(workbooks):
+                if workbook != chosen:
+                    in_use[(workbook, name)] = (chosen, position > workbooks.index(chosen))
+    return in_use
 
 
 def _loaded_line(

@@ -13,7 +13,7 @@ ORDER BY month, measure, area_code;
 
 CREATE TEMP TABLE obs_tvp_domestic_abuse AS
 WITH delivered AS (
-    SELECT source_file, lower(split_part(source_file, '#', 2)) AS measure,
+    SELECT source_file, lower(regexp_extract(source_file, '#([^#]*)$', 1)) AS measure,
            unnest(generate_series(period_start, period_end, INTERVAL 1 MONTH))::DATE AS month
     FROM stg_load_log
     WHERE source_id = 'tvp_domestic_abuse' AND status = 'loaded'
