@@ -453,7 +453,8 @@ def test_a_quarter_needs_every_month_and_a_missing_month_makes_it_unknown() -> N
 def test_no_total_is_made_where_the_indicator_has_no_figure_at_all() -> None:
     """With the national scope the areas hold other CSPs too (R, outside the county): a
     partner's indicator, with figures for the partnership's districts only, has no total for
-    them, not a not-available one; a national source's has."""
+    them, not a not-available one; a national source's has. The partnership's own totals are
+    kept, even one whose districts never delivered."""
     national = {
         **AREAS,
         "R": {"area_type": "csp", "area_name": "R CSP", "csp_code": None, "county_code": None},
@@ -461,15 +462,18 @@ def test_no_total_is_made_where_the_indicator_has_no_figure_at_all() -> None:
         "D9": {"area_type": "district", "area_name": "D9", "csp_code": "R", "county_code": None},
     }
     q1, q2 = dt.date(2013, 4, 1), dt.date(2013, 7, 1)
-    partner = {("partner", area, q1): ("reported", 1.0) for area in ("D1", "D2", "D3")}
+    partner = {("partner", area, q1): ("reported", 1.0) for area in ("D1", "D2")}
     police = {("police", area, q1): ("reported", 2.0) for area in national if area[0] == "D"}
     police[("police", "D8", q2)] = ("reported", 5.0)  # D9 missing: R's q2 not available
 
     cells = roll_up({**partner, **police}, national)
 
     assert sorted(area for (ind, area, _), _ in cells.items() if ind == "partner") == [
-        "C", "D1", "D2", "D3", "P", "Q",
+        "C", "D1", "D2", "P", "Q",
     ]  # fmt: skip
+    # D3 never delivered: its CSP, the partnership's, is not available, never a blank.
+    assert cells[("partner", "Q", q1)] == ("not_available", None)
+    assert cells[("partner", "C", q1)] == ("not_available", None)
     assert cells[("police", "R", q1)] == ("reported", 4.0)
     assert cells[("police", "R", q2)] == ("not_available", None)
 

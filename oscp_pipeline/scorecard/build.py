@@ -159,9 +159,10 @@ def roll_up(
     held back), the total is kept as not_available with no value: the sum of the parts that did
     arrive would understate it. Every total the indicator has is kept for each of its quarters,
     even one none of whose parts arrived, so that a report shows it as not available rather
-    than as an empty cell. A total none of whose parts has a figure in any quarter is not the
-    indicator's: a partner's extract covers the partnership's districts, so with the national
-    scope no other CSP has a total of it.
+    than as an empty cell, and every total of the partnership's (the county and its CSPs), even
+    one none of whose parts ever arrived (a council that has never delivered). Any other total
+    (with the national scope, another CSP) is the indicator's only when one of its parts has a
+    figure in some quarter: a partner's extract covers the partnership's districts alone.
     """
     area_types: dict[str, set[str]] = defaultdict(set)
     quarters: dict[str, set[dt.date]] = defaultdict(set)
@@ -173,12 +174,15 @@ def roll_up(
         for parent in parent_areas(area, areas):
             children[(indicator, parent, quarter)].append(cell)
             covered.add((indicator, parent))
+    partnership = {
+        code for code, info in areas.items() if info["area_type"] == "county" or info["county_code"]
+    }
     expected: dict[tuple[str, str], int] = defaultdict(int)
     for indicator, kinds in area_types.items():
         for area, info in areas.items():
             if info["area_type"] in kinds:
                 for parent in parent_areas(area, areas):
-                    if (indicator, parent) in covered:
+                    if parent in partnership or (indicator, parent) in covered:
                         expected[(indicator, parent)] += 1
     result = dict(cells)
     for (indicator, parent), needed in expected.items():
