@@ -35,6 +35,9 @@ ROWS = [
     row("  north   YORKSHIRE ", "45", "50"),  # a CSP of seven districts, spelt loosely
     row("Bristol", "45", "90"),  # ONS: 'Bristol, City of'
     row("Atlantis", "45", "1"),  # no CSP of the lookup
+    row("Brighton & Hove", "45", "30"),  # ONS: 'Brighton and Hove'
+    row("St Helens", "45", "20"),  # ONS: 'St. Helens'
+    row("Stockton on Tees", "45", "10"),  # ONS: 'Stockton-on-Tees'
 ]
 
 
@@ -86,6 +89,7 @@ def test_the_national_scope_loads_every_csp_of_the_lookup_by_its_ons_name(
     reading, (reading_district,) = lookup["Reading"]
     north_yorkshire, north_yorkshire_districts = lookup["North Yorkshire"]
     bristol, (bristol_district,) = lookup["Bristol, City of"]
+    stockton = lookup["Stockton-on-Tees"][0]
     assert len(north_yorkshire_districts) == 7
     assert loaded(result) == {
         2: ("OSCP-SOUTHVALE", "E22000312", "E07000179"),
@@ -97,7 +101,20 @@ def test_the_national_scope_loads_every_csp_of_the_lookup_by_its_ons_name(
         8: (reading, reading, reading_district),
         9: (north_yorkshire, north_yorkshire, None),  # several districts: none named
         10: (bristol, bristol, bristol_district),
+        12: (
+            lookup["Brighton and Hove"][0],
+            lookup["Brighton and Hove"][0],
+            *lookup["Brighton and Hove"][1],
+        ),
+        13: (lookup["St. Helens"][0], lookup["St. Helens"][0], *lookup["St. Helens"][1]),
+        14: (stockton, stockton, *lookup["Stockton-on-Tees"][1]),
     }
+    assert result.warnings == [
+        "home_office_prc: CSP 'Atlantis' is not one of the CSPs of England and Wales in the area "
+        "lookup: its 1 row(s) are set aside as outside_area, so no CSP has them; check the name "
+        "against the lookup's CSP names (OSCP_AREA_LOOKUP), or use a lookup edition that has the "
+        "CSP"
+    ]
     assert reasons(result) == {
         11: (
             "outside_area",
@@ -117,8 +134,9 @@ def test_the_default_scope_still_loads_only_the_partnership_csps(
 
     assert sorted(loaded(result)) == [2, 3, 4, 5, 6]
     aside = reasons(result)
-    assert sorted(aside) == [7, 8, 9, 10, 11]
+    assert sorted(aside) == [7, 8, 9, 10, 11, 12, 13, 14]
     assert aside[7] == ("outside_area", "CSP 'Reading' is not one of the Oxfordshire CSPs")
+    assert result.warnings == []  # other CSPs are expected outside the partnership
 
 
 def test_a_national_warehouse_reports_every_csp_and_marks_those_not_supplied(
@@ -161,5 +179,5 @@ def test_a_national_warehouse_reports_every_csp_and_marks_those_not_supplied(
     assert figures[lookup["North Yorkshire"][0]] == (50.0, "reported")
     assert figures[lookup["Bristol, City of"][0]] == (90.0, "reported")
     not_supplied = {area for area, (_, status) in figures.items() if status == "not_available"}
-    assert len(not_supplied) == csps_in_scope - 7
+    assert len(not_supplied) == csps_in_scope - 10
     assert figures[lookup["Wycombe"][0]] == (None, "not_available")

@@ -214,7 +214,10 @@ class CspNames:
 
 
 def _name_key(name: str) -> str:
-    return " ".join(name.split()).casefold()
+    """A CSP name as compared: case, spacing, '&' for 'and', hyphens and stops ignored
+    ('Brighton & Hove', 'St. Helens', 'Stockton-on-Tees')."""
+    text = re.sub(r"[.'\u2019]", "", name.casefold().replace("&", " and ").replace("-", " "))
+    return " ".join(text.split())
 
 
 def _partnership_areas() -> dict[str, dict]:
@@ -433,6 +436,8 @@ def read_releases(paths: list[Path], raw_dir: Path) -> FileRead:
         connection.register("csps", _csp_rows(connection, csps))
         connection.execute(CLASSIFY_SQL)
         connection.unregister("delivered")
+        if csps.other_csps:
+            warnings.extend(_unmatched_csp_warnings(connection, csps))
         quarters = {
             source_file: set(loaded)
             for source_file, loaded in connection.execute(
@@ -513,6 +518,22 @@ def _csp_rows(connection: duckdb.DuckDBPyConnection, csps: CspNames) -> pa.Table
             row["district_code"] = found.district_code
         rows.append(row)
     return pa.Table.from_pylist(rows, CSPS_SCHEMA)
+
+
+def _unmatched_csp_warnings(connection: duckdb.DuckDBPyConnection, csps: CspNames) -> list[str]:
+    """With the national scope every CSP should be in the lookup: a name that is not (a
+    spelling the lookup does not use, or a CSP formed since its edition) is said, not only
+    set aside, as its CSP is then not available."""
+    unmatched = connection.execute(
+        "SELECT csp_name_published, count(*) FROM classified "
+        "WHERE rule_broken = 'outside_area' GROUP BY ALL ORDER BY 1"
+    ).fetchall()
+    return [
+        f"{SOURCE_ID}: CSP '{name}' is not one of {csps.description}: its {rows:,} row(s) are "
+        "set aside as outside_area, so no CSP has them; check the name against the lookup's "
+        "CSP names (OSCP_AREA_LOOKUP), or use a lookup edition that has the CSP"
+        for name, rows in unmatched
+    ]
 
 
 def _release_order(quarters: dict[str, set[dt.date]], file_info: dict[str, dict]) -> pa.Table:
