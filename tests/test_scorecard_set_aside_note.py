@@ -75,8 +75,9 @@ def warehouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
     for month in ("2014-01", "2014-03"):
         write_street_file(raw, month, street_month(month))
     prc = [prc_row(csp, "28A", "10", quarter=str(q)) for q in (1, 2, 3, 4) for csp in CSPS]
-    prc.append(prc_row("Cherwell", "45", "lots", quarter="2"))  # invalid_count, 2013-14 Q2
-    prc.append(prc_row("Oxford", "45", "4", quarter="5"))  # invalid_period: any quarter
+    prc.append(prc_row("Cherwell", "28A", "lots", quarter="2"))  # invalid_count, 2013-14 Q2
+    prc.append(prc_row("Oxford", "28A", "4", quarter="5"))  # invalid_period: any quarter
+    prc.append(prc_row("West Oxfordshire", "45", "n/a", quarter="3"))  # vehicle, 2013-14 Q3
     write_table(raw, "prc-csp-open-data-table-2013-14.csv", prc)
     result = refresh(raw, root / "wh", dg.DagsterInstance.ephemeral())
     assert result.success
@@ -166,26 +167,52 @@ def test_street_rows_set_aside_routinely_add_no_note(warehouse: Path) -> None:
 def test_a_row_of_a_table_of_several_quarters_is_noted_in_its_own_quarter_or_in_each(
     warehouse: Path,
 ) -> None:
-    """The unreadable count names 2013-14 Q2; the unreadable quarter could be any of the four."""
-    notes = query(
+    """Cherwell's unreadable burglary count names 2013-14 Q2; Oxford's unreadable quarter could
+    be any of the four. Each is noted on its own CSP and the county, not on the other CSPs."""
+    rows = query(
         warehouse,
-        """SELECT fy_quarter, list(DISTINCT notes), list(DISTINCT value_status)
-           FROM scorecard WHERE indicator_id = 'ho_burglary_dwelling'
-           GROUP BY ALL ORDER BY ALL""",
+        """SELECT fy_quarter, area_name, notes FROM scorecard
+           WHERE indicator_id = 'ho_burglary_dwelling' ORDER BY ALL""",
     )
-    either = f"{set_aside_note(1, 'invalid_period 1')}; {later_notes(2013)}"
-    own = f"{set_aside_note(2, 'invalid_count 1, invalid_period 1')}; {later_notes(2013)}"
-    assert notes == [
-        ("2013-14 Q1", [either], ["reported"]),
-        ("2013-14 Q2", [own], ["reported"]),
-        ("2013-14 Q3", [either], ["reported"]),
-        ("2013-14 Q4", [either], ["reported"]),
-    ]
+    found = {(quarter, area): notes.split("; see set_aside")[0] for quarter, area, notes in rows}
+    period = set_aside_note(1, "invalid_period 1").split("; see set_aside")[0]
+    count = set_aside_note(1, "invalid_count 1").split("; see set_aside")[0]
+    both = set_aside_note(2, "invalid_count 1, invalid_period 1").split("; see set_aside")[0]
+    unnoted = FEW_QUARTERS
+    expected = {}
+    for quarter in ("2013-14 Q1", "2013-14 Q2", "2013-14 Q3", "2013-14 Q4"):
+        in_q2 = quarter == "2013-14 Q2"
+        expected |= {
+            (quarter, "Oxfordshire"): both if in_q2 else period,
+            (quarter, "Cherwell"): count if in_q2 else unnoted,
+            (quarter, "Oxford"): period,
+            (quarter, "South and Vale"): unnoted,
+            (quarter, "West Oxfordshire"): unnoted,
+        }
+    assert {key: note.split("; Rate")[0] for key, note in found.items()} == expected
     assert query(
         warehouse,
         """SELECT DISTINCT value FROM scorecard WHERE indicator_id = 'ho_burglary_dwelling'
            AND area_type = 'county'""",
     ) == [(50.0,)]
+
+
+def test_a_home_office_row_is_noted_only_on_the_indicators_of_its_offence(
+    warehouse: Path,
+) -> None:
+    """West Oxfordshire's unreadable vehicle offence count (code 45) in 2013-14 Q3."""
+    noted = query(
+        warehouse,
+        """SELECT indicator_id, area_name FROM scorecard
+           WHERE indicator_id LIKE 'ho_%' AND fy_quarter = '2013-14 Q3'
+             AND notes LIKE '%invalid_count%' ORDER BY ALL""",
+    )
+    assert noted == [
+        ("ho_all_recorded_crime", "Oxfordshire"),
+        ("ho_all_recorded_crime", "West Oxfordshire"),
+        ("ho_vehicle_offences", "Oxfordshire"),
+        ("ho_vehicle_offences", "West Oxfordshire"),
+    ]
 
 
 def test_a_street_row_is_noted_only_on_the_indicators_of_its_crime_type(tmp_path: Path) -> None:

@@ -214,7 +214,9 @@ ROUTINE_SET_ASIDE = (
 # Office table is the only such delivery of a quarterly or monthly measure. A street-level
 # police row whose ``Crime type`` is known counts only for the indicators of that crime type
 # (and all crime, unless it is anti-social behaviour); one whose crime type cannot be read
-# counts for every indicator of the source.
+# counts for every indicator of the source. A Home Office row counts only for its CSP (when
+# its ``CSP Name`` is one the table's loaded rows have) and the totals it adds to, and only
+# for the offence group of its ``Offence Code`` and all recorded crime (when it has a code).
 SET_ASIDE_SQL = r"""
 WITH files AS (
     SELECT source_id, source_file,
@@ -225,7 +227,9 @@ WITH files AS (
 ),
 placed AS (
     SELECT s.source_id, s.source_file, s.row_number, s.reason_code, f.first_quarter,
-           f.last_quarter, t.crime_type AS row_crime_type,
+           f.last_quarter, t.crime_type AS row_crime_type, csp.area_code AS row_area,
+           CASE WHEN s.source_id = 'home_office_prc' AND json_valid(s.record)
+                THEN nullif(trim(s.record ->> 'Offence Code'), '') END AS row_offence,
            CASE WHEN f.first_quarter < f.last_quarter AND json_valid(s.record) THEN (
                make_date(try_cast(regexp_extract(s.record ->> 'Financial Year',
                                                  '^\s*(\d{4})[/-]\d{2}\s*$', 1) AS INTEGER), 4, 1)
@@ -238,11 +242,14 @@ placed AS (
     LEFT JOIN dim_crime_type AS t
         ON s.source_id = 'police_uk' AND json_valid(s.record)
         AND t.crime_type_published = trim(s.record ->> 'Crime type')
+    LEFT JOIN (SELECT DISTINCT csp_name_published, area_code FROM home_office_prc) AS csp
+        ON s.source_id = 'home_office_prc' AND json_valid(s.record)
+        AND csp.csp_name_published = trim(s.record ->> 'CSP Name')
     WHERE s.reason_code = 'superseded' OR NOT list_contains($routine, s.reason_code)
 ),
 attributed AS (
-    SELECT DISTINCT source_id, source_file, row_number, reason_code, row_crime_type,
-           quarter_start::DATE AS quarter_start
+    SELECT DISTINCT source_id, source_file, row_number, reason_code, row_crime_type, row_area,
+           row_offence, quarter_start::DATE AS quarter_start
     FROM (
         SELECT *, unnest(
             CASE WHEN row_quarter BETWEEN first_quarter AND last_quarter THEN [row_quarter]
@@ -256,14 +263,17 @@ replaced AS (
     FROM attributed WHERE reason_code = 'superseded'
 ),
 indicator_measures AS (
-    SELECT im.indicator_id, m.source_id, m.crime_type
+    SELECT im.indicator_id, m.measure_id, m.source_id, m.crime_type
     FROM dim_indicator_measure AS im
     JOIN dim_measure AS m USING (measure_id)
 ),
 not_crime AS (
     SELECT crime_type FROM dim_measure WHERE measure_id = 'police_uk.anti_social_behaviour'
+),
+offence_measures AS (
+    SELECT 'home_office_prc.' || measure AS measure_id, offence_code FROM ref_offence_groups
 )
-SELECT i.indicator_id, a.quarter_start, a.reason_code,
+SELECT i.indicator_id, a.quarter_start, a.reason_code, a.row_area,
        count(DISTINCT (a.source_id, a.source_file, a.row_number)) AS rows_set_aside
 FROM attributed AS a
 ANTI JOIN replaced AS r USING (source_id, source_file, quarter_start)
@@ -272,19 +282,29 @@ JOIN indicator_measures AS i
     AND (a.row_crime_type IS NULL
          OR i.crime_type = a.row_crime_type
          OR (i.crime_type IS NULL AND a.row_crime_type NOT IN (SELECT crime_type FROM not_crime)))
+    AND (a.row_offence IS NULL
+         OR i.measure_id = 'home_office_prc.all_recorded_crime'
+         OR EXISTS (SELECT 1 FROM offence_measures AS o
+                    WHERE o.measure_id = i.measure_id AND o.offence_code = a.row_offence))
 WHERE a.reason_code <> 'superseded'
 GROUP BY ALL
 """
 
+# Set-aside counts of an indicator and quarter: {area the rows are of, or None for rows that
+# may be of any area: {reason_code: rows}}.
+SetAsideByArea = dict[str | None, dict[str, int]]
+
 
 def set_aside_counts(
     connection: duckdb.DuckDBPyConnection,
-) -> dict[tuple[str, dt.date], dict[str, int]]:
-    """Rows of the delivered files set aside for a reason that may hide a record, per indicator
-    and quarter: {(indicator, quarter): {reason_code: rows}}.
+) -> dict[tuple[str, dt.date], SetAsideByArea]:
+    """Rows of the delivered files set aside for a reason that may hide a record, per indicator,
+    quarter and area: {(indicator, quarter): {area or None: {reason_code: rows}}}.
 
     A row counts for every indicator with a measure of its source (a street-level police row
-    of a known crime type: only those of its crime type), in the quarter it belongs to, once.
+    of a known crime type: only those of its crime type; a Home Office row: only those of its
+    offence), in the quarter it belongs to, once, and for its area (a Home Office row: its CSP,
+    when known) or, when its area is not known, for every area.
     A file covering one quarter (or a month of it) gives that quarter. A file
     covering several (the Home Office table) gives the row's own quarter when its record names
     one inside the file's period; otherwise (a year or quarter that cannot be read, or lies
@@ -292,11 +312,24 @@ def set_aside_counts(
     file's rows for a quarter a later delivery replaced (it has ``superseded`` rows there) are
     not counted: the later delivery's own set-aside rows are.
     """
-    counts: dict[tuple[str, dt.date], dict[str, int]] = defaultdict(dict)
+    counts: dict[tuple[str, dt.date], SetAsideByArea] = defaultdict(dict)
     rows = connection.execute(SET_ASIDE_SQL, {"routine": list(ROUTINE_SET_ASIDE)}).fetchall()
-    for indicator, quarter, reason_code, count in rows:
-        counts[(indicator, quarter)][reason_code] = int(count)
+    for indicator, quarter, reason_code, area, count in rows:
+        counts[(indicator, quarter)].setdefault(area, {})[reason_code] = int(count)
     return dict(counts)
+
+
+def set_aside_reasons(
+    by_area: SetAsideByArea, area: str, areas: dict[str, dict[str, Any]]
+) -> dict[str, int]:
+    """The set-aside rows that bear on ``area``'s figure: those of any area, of the area
+    itself, and of the areas it adds up."""
+    reasons: dict[str, int] = defaultdict(int)
+    for row_area, counts in by_area.items():
+        if row_area is None or row_area == area or area in parent_areas(row_area, areas):
+            for reason_code, rows in counts.items():
+                reasons[reason_code] += rows
+    return dict(reasons)
 
 
 def set_aside_note(reasons: dict[str, int]) -> str:
@@ -474,7 +507,7 @@ def scorecard_rows(
     areas: dict[str, dict[str, Any]],
     population: dict[tuple[str, int], tuple[int, bool]],
     breaks: dict[str, list[tuple[dt.date, str]]],
-    set_aside: dict[tuple[str, dt.date], dict[str, int]] | None = None,
+    set_aside: dict[tuple[str, dt.date], SetAsideByArea] | None = None,
 ) -> list[dict[str, Any]]:
     """One row per reported indicator, area and quarter, in report order.
 
@@ -538,7 +571,8 @@ def scorecard_rows(
             )
             change_ytd_pct_for_rag = change_ytd_pct if status == "reported" else None
             notes = []
-            reasons = (set_aside or {}).get((indicator_id, quarter))
+            by_area = (set_aside or {}).get((indicator_id, quarter), {})
+            reasons = set_aside_reasons(by_area, area, areas)
             if status == "reported" and reasons:
                 notes.append(set_aside_note(reasons))
             p_value = direction = lower = upper = flag = None
