@@ -165,6 +165,37 @@ def test_an_older_figure_loaded_for_an_unreadable_newer_row_is_warned_about(
     assert row_accounting_failures(read) == []
 
 
+def test_older_figures_beside_a_newer_release_line_that_cannot_be_read_are_warned_about(
+    tmp_path: Path,
+) -> None:
+    folder = tmp_path / "defra_flytipping"
+    folder.mkdir()
+    header = "Year,ONS Code,LA Name,Total Incidents\n"
+    (folder / "release_2011-12_to_2013-14.csv").write_text(
+        header + "2012-13,E07000177,Cherwell,390\n2013-14,E07000177,Cherwell,460\n",
+        encoding="utf-8",
+    )
+    (folder / "release_2012-13_to_2014-15.csv").write_text(
+        header + "2013-14,E07000177,Cherwell,1,469\n2014-15,E07000177,Cherwell,486\n",
+        encoding="utf-8",
+    )
+    read = _read(tmp_path)
+    assert {r["financial_year"]: r["value"] for r in read.accepted.to_pylist()} == {
+        "2012-13": 390.0,
+        "2013-14": 460.0,
+        "2014-15": 486.0,
+    }
+    (aside,) = read.set_aside.to_pylist()
+    assert (aside["row_number"], aside["reason_code"]) == (2, "malformed_row")
+    assert read.warnings == [
+        "defra_flytipping: defra_flytipping/release_2012-13_to_2014-15.csv has 1 line(s) that "
+        "cannot be read (malformed_row), and 2 figure(s) of years it covers are loaded from "
+        "older releases (2012-13 E07000177, 2013-14 E07000177): a line that cannot be read may "
+        "be the newer figure of one of them"
+    ]
+    assert row_accounting_failures(read) == []
+
+
 @pytest.mark.parametrize(
     ("earlier", "later"),
     [

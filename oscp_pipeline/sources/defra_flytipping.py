@@ -17,6 +17,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -181,7 +182,9 @@ def build_contract() -> SourceContract:
             "later delivery. " + DELIVERY_ORDER_RULE,
             "When the newer release's row for a district and year cannot be loaded (a count "
             "that cannot be read), an older release's figure for it is loaded and a warning "
-            "names both rows: DEFRA may have revised that figure since.",
+            "names both rows: DEFRA may have revised that figure since. When a newer release "
+            "has a line that cannot be read at all, a warning names the older figures loaded "
+            "for the years it covers.",
         ),
         expectations=(
             Expectation(
@@ -333,6 +336,8 @@ def read_defra_files(paths: list[Path], raw_dir: Path) -> FileRead:
             )
         info["years"] = years
         info["latest_year"] = named.last if named is not None else max(years, default=-1)
+        info["named"] = named
+        info["malformed"] = len(records.malformed)
 
     accepted = _newest_release_rows(candidates, file_info, set_aside, unreadable, warnings)
     accepted_table = pa.Table.from_pylist(accepted, ACCEPTED_SCHEMA)
@@ -449,6 +454,7 @@ def _newest_release_rows(
                 f"newer release's row ({', '.join(newer)}) has a count that cannot be read and "
                 "is set aside: DEFRA may have revised the figure since"
             )
+    warnings.extend(_older_figures_beside_unreadable_lines(chosen, file_info, rank))
     accepted = []
     for row in sorted(chosen.values(), key=lambda r: (r.source_file, r.row_number)):
         for measure, (value, status) in row.values.items():
@@ -466,6 +472,44 @@ def _newest_release_rows(
                 }
             )
     return accepted
+
+
+def _covers(info: dict[str, object], start_year: int) -> bool:
+    """Whether a release covers a financial year: the years its name gives, or else the years
+    of its rows."""
+    named = info["named"]
+    if isinstance(named, NamedYears):
+        return named.covers(start_year)
+    return start_year in info["years"]  # type: ignore[operator]
+
+
+def _older_figures_beside_unreadable_lines(
+    chosen: dict[tuple[str, int], _Row],
+    file_info: dict[str, dict[str, object]],
+    rank: Callable[[str], tuple[object, ...]],
+) -> list[str]:
+    """A newer release with lines that cannot be read (``malformed_row``; their text is
+    withheld, so their district and year are unknown) may hold the revised figure of any
+    district-year it covers that is loaded from an older release: each such release is named,
+    with those figures."""
+    warnings = []
+    for source_file, info in file_info.items():
+        if not info.get("malformed"):
+            continue
+        older = sorted(
+            f"{row.financial_year} {area_code}"
+            for (area_code, start_year), row in chosen.items()
+            if _covers(info, start_year) and rank(row.source_file) < rank(source_file)
+        )
+        if older:
+            shown = ", ".join(older[:5]) + (f" and {len(older) - 5} more" if len(older) > 5 else "")
+            warnings.append(
+                f"{SOURCE_ID}: {source_file} has {info['malformed']} line(s) that cannot be read "
+                f"(malformed_row), and {len(older)} figure(s) of years it covers are loaded from "
+                f"older releases ({shown}): a line that cannot be read may be the newer figure "
+                "of one of them"
+            )
+    return warnings
 
 
 def _load_log(
