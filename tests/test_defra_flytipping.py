@@ -107,8 +107,10 @@ def test_xlsx_workbook_with_banner_rows_reads_as_the_csv_does(
     assert first_row == 6
 
 
-def test_the_newer_release_wins_for_years_both_cover(tmp_path: Path) -> None:
-    folder = tmp_path / "defra_flytipping"
+def _two_releases(raw_dir: Path, newer_2013_14: str) -> None:
+    """An older release (2011-12 to 2013-14) and a newer one (2012-13 to 2014-15) of Cherwell's
+    Total Incidents; the newer release's 2013-14 row is ``newer_2013_14`` after the name."""
+    folder = raw_dir / "defra_flytipping"
     folder.mkdir()
     header = "Year,ONS Code,LA Name,Total Incidents\n"
     (folder / "release_2011-12_to_2013-14.csv").write_text(
@@ -116,9 +118,13 @@ def test_the_newer_release_wins_for_years_both_cover(tmp_path: Path) -> None:
         encoding="utf-8",
     )
     (folder / "release_2012-13_to_2014-15.csv").write_text(
-        header + "2013-14,E07000177,Cherwell,469\n2014-15,E07000177,Cherwell,486\n",
+        header + f"2013-14,E07000177,Cherwell,{newer_2013_14}\n2014-15,E07000177,Cherwell,486\n",
         encoding="utf-8",
     )
+
+
+def test_the_newer_release_wins_for_years_both_cover(tmp_path: Path) -> None:
+    _two_releases(tmp_path, "469")
     read = _read(tmp_path)
     assert {r["financial_year"]: r["value"] for r in read.accepted.to_pylist()} == {
         "2012-13": 390.0,
@@ -137,17 +143,7 @@ def test_the_newer_release_wins_for_years_both_cover(tmp_path: Path) -> None:
 def test_an_older_figure_loaded_for_an_unreadable_newer_row_is_warned_about(
     tmp_path: Path,
 ) -> None:
-    folder = tmp_path / "defra_flytipping"
-    folder.mkdir()
-    header = "Year,ONS Code,LA Name,Total Incidents\n"
-    (folder / "release_2011-12_to_2013-14.csv").write_text(
-        header + "2012-13,E07000177,Cherwell,390\n2013-14,E07000177,Cherwell,460\n",
-        encoding="utf-8",
-    )
-    (folder / "release_2012-13_to_2014-15.csv").write_text(
-        header + "2013-14,E07000177,Cherwell,4 69\n2014-15,E07000177,Cherwell,486\n",
-        encoding="utf-8",
-    )
+    _two_releases(tmp_path, "4 69")
     read = _read(tmp_path)
     assert {r["financial_year"]: r["value"] for r in read.accepted.to_pylist()} == {
         "2012-13": 390.0,
@@ -168,17 +164,7 @@ def test_an_older_figure_loaded_for_an_unreadable_newer_row_is_warned_about(
 def test_older_figures_beside_a_newer_release_line_that_cannot_be_read_are_warned_about(
     tmp_path: Path,
 ) -> None:
-    folder = tmp_path / "defra_flytipping"
-    folder.mkdir()
-    header = "Year,ONS Code,LA Name,Total Incidents\n"
-    (folder / "release_2011-12_to_2013-14.csv").write_text(
-        header + "2012-13,E07000177,Cherwell,390\n2013-14,E07000177,Cherwell,460\n",
-        encoding="utf-8",
-    )
-    (folder / "release_2012-13_to_2014-15.csv").write_text(
-        header + "2013-14,E07000177,Cherwell,1,469\n2014-15,E07000177,Cherwell,486\n",
-        encoding="utf-8",
-    )
+    _two_releases(tmp_path, "1,469")
     read = _read(tmp_path)
     assert {r["financial_year"]: r["value"] for r in read.accepted.to_pylist()} == {
         "2012-13": 390.0,

@@ -55,6 +55,18 @@ def reasons(read: FileRead, source_file: str) -> set[str]:
     }
 
 
+def redated_cherwell(raw: Path) -> tuple[str, list[str]]:
+    """The header and rows of the delivered Cherwell file with every Date Received unreadable."""
+    header, *rows = (raw / CHERWELL_Q2).read_text(encoding="utf-8").splitlines()
+    date_column = header.split(",").index("Date Received")
+    return header, [
+        ",".join(
+            "31/31/2013" if i == date_column else cell for i, cell in enumerate(line.split(","))
+        )
+        for line in rows
+    ]
+
+
 def bump_first_total(path: Path) -> None:
     """Change the first data row's Total and Race by one, as a correction would."""
     lines = path.read_text().splitlines()
@@ -120,15 +132,7 @@ def test_a_re_delivery_that_loads_no_row_leaves_the_earlier_one_loaded(tmp_path:
     loaded."""
     deliver(tmp_path, CHERWELL_Q2)
     alone = read_source("council_asb_complaints", tmp_path)
-    original = (tmp_path / CHERWELL_Q2).read_text(encoding="utf-8").splitlines()
-    header, rows = original[0], original[1:]
-    date_column = header.split(",").index("Date Received")
-    redated = [
-        ",".join(
-            "31/31/2013" if i == date_column else cell for i, cell in enumerate(line.split(","))
-        )
-        for line in rows
-    ]
+    header, redated = redated_cherwell(tmp_path)
     v2 = (tmp_path / CHERWELL_Q2).with_name(Path(CHERWELL_Q2).stem + "_v2.csv")
     v2.write_text("\n".join([header, *redated]) + "\n", encoding="utf-8")
 
@@ -137,9 +141,10 @@ def test_a_re_delivery_that_loads_no_row_leaves_the_earlier_one_loaded(tmp_path:
     assert read.accepted.equals(alone.accepted)
     log = {line["source_file"]: line for line in read.load_log.to_pylist()}
     held = log[f"council_asb_complaints/cherwell/{v2.name}"]
-    assert (held["status"], held["rows_read"], held["rows_loaded"]) == ("quarantined", len(rows), 0)
+    expected = ("quarantined", len(redated), 0)
+    assert (held["status"], held["rows_read"], held["rows_loaded"]) == expected
     assert held["message"] == (
-        f"none of its {len(rows)} row(s) can be loaded (see set_aside), so it does not "
+        f"none of its {len(redated)} row(s) can be loaded (see set_aside), so it does not "
         f"replace {CHERWELL_Q2}, which stays loaded"
     )
     assert reasons(read, f"council_asb_complaints/cherwell/{v2.name}") == {"invalid_date"}
@@ -259,15 +264,7 @@ def test_two_bad_re_deliveries_in_a_row_leave_the_good_first_one_loaded(tmp_path
     not replace the first good one once the third is held back."""
     deliver(tmp_path, CHERWELL_Q2)
     alone = read_source("council_asb_complaints", tmp_path)
-    original = (tmp_path / CHERWELL_Q2).read_text(encoding="utf-8").splitlines()
-    header, rows = original[0], original[1:]
-    date_column = header.split(",").index("Date Received")
-    redated = [
-        ",".join(
-            "31/31/2013" if i == date_column else cell for i, cell in enumerate(line.split(","))
-        )
-        for line in rows
-    ]
+    header, redated = redated_cherwell(tmp_path)
     stem = Path(CHERWELL_Q2).stem
     for version in ("_v2", "_v3"):
         again = (tmp_path / CHERWELL_Q2).with_name(f"{stem}{version}.csv")

@@ -208,10 +208,15 @@ def text_report(results: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def _reasons_text(pipeline: dict[str, Any]) -> str:
+    """Rows set aside by reason, as 'no_location 93,543, ...'."""
+    return ", ".join(f"{k} {v:,}" for k, v in sorted(pipeline["set_aside_by_reason"].items()))
+
+
 def _phases_line(run: dict[str, Any]) -> str:
     pipeline = run["pipeline"]
     phases, calls = pipeline["phase_seconds"], pipeline["phase_calls"]
-    reasons = ", ".join(f"{k} {v:,}" for k, v in sorted(pipeline["set_aside_by_reason"].items()))
+    reasons = _reasons_text(pipeline)
     return " ".join(
         [
             f"{run['months']:>3} months: read {phases['read']:.1f} s,",
@@ -243,7 +248,7 @@ def home_office_line(run: dict[str, Any]) -> str:
     if "error" in run:
         return f"{title} ({table}): failed: {run['error']}"
     pipeline = run["pipeline"]
-    reasons = ", ".join(f"{k} {v:,}" for k, v in sorted(pipeline["set_aside_by_reason"].items()))
+    reasons = _reasons_text(pipeline)
     return " ".join(
         [
             f"{title} ({table}): read {pipeline['read_seconds']:.1f} s,",
