@@ -326,9 +326,9 @@ def test_names_that_do_not_tell_take_the_most_recent_file_and_warn(tmp_path: Pat
     assert read.warnings == [
         "tvp_hate_crime/tvp_hate_2013-14_Q2_from_email.csv and "
         "tvp_hate_crime/tvp_hate_2013-14_Q2_from_portal.csv deliver the same period and their "
-        "names do not say which is the later delivery; loaded "
-        "tvp_hate_crime/tvp_hate_2013-14_Q2_from_email.csv, the most recently modified (rename "
-        "the correction with '_v2' to make the order explicit)"
+        "names do not say which is the later delivery; took "
+        "tvp_hate_crime/tvp_hate_2013-14_Q2_from_email.csv, the most recently modified, as the "
+        "later (rename the correction with '_v2' to make the order explicit)"
     ]
 
 

@@ -77,7 +77,7 @@ def warehouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
     prc = [prc_row(csp, "28A", "10", quarter=str(q)) for q in (1, 2, 3, 4) for csp in CSPS]
     prc.append(prc_row("Cherwell", "28A", "lots", quarter="2"))  # invalid_count, 2013-14 Q2
     prc.append(prc_row("Oxford", "28A", "4", quarter="5"))  # invalid_period: any quarter
-    prc.append(prc_row("West Oxfordshire", "45", "n/a", quarter="3"))  # vehicle, 2013-14 Q3
+    prc.append(prc_row("West Oxfordshire", "45\t", "n/a", quarter="3"))  # vehicle, 2013-14 Q3
     write_table(raw, "prc-csp-open-data-table-2013-14.csv", prc)
     result = refresh(raw, root / "wh", dg.DagsterInstance.ephemeral())
     assert result.success

@@ -229,7 +229,7 @@ placed AS (
     SELECT s.source_id, s.source_file, s.row_number, s.reason_code, f.first_quarter,
            f.last_quarter, t.crime_type AS row_crime_type, csp.area_code AS row_area,
            CASE WHEN s.source_id = 'home_office_prc' AND json_valid(s.record)
-                THEN nullif(trim(s.record ->> 'Offence Code'), '') END AS row_offence,
+                THEN nullif(stripped(s.record ->> 'Offence Code'), '') END AS row_offence,
            CASE WHEN f.first_quarter < f.last_quarter AND json_valid(s.record) THEN (
                make_date(try_cast(regexp_extract(s.record ->> 'Financial Year',
                                                  '^\s*(\d{4})[/-]\d{2}\s*$', 1) AS INTEGER), 4, 1)
@@ -244,7 +244,7 @@ placed AS (
         AND t.crime_type_published = trim(s.record ->> 'Crime type')
     LEFT JOIN (SELECT DISTINCT csp_name_published, area_code FROM home_office_prc) AS csp
         ON s.source_id = 'home_office_prc' AND json_valid(s.record)
-        AND csp.csp_name_published = trim(s.record ->> 'CSP Name')
+        AND csp.csp_name_published = stripped(s.record ->> 'CSP Name')
     WHERE s.reason_code = 'superseded' OR NOT list_contains($routine, s.reason_code)
 ),
 attributed AS (
@@ -312,6 +312,12 @@ def set_aside_counts(
     file's rows for a quarter a later delivery replaced (it has ``superseded`` rows there) are
     not counted: the later delivery's own set-aside rows are.
     """
+    # Home Office values were trimmed as Python's str.strip does (tabs and Unicode spaces too),
+    # which DuckDB's trim() does not.
+    connection.execute(
+        "CREATE OR REPLACE TEMP MACRO stripped(t) AS "
+        "regexp_replace(t, '^[\\s\\p{Z}]+|[\\s\\p{Z}]+$', '', 'g')"
+    )
     counts: dict[tuple[str, dt.date], SetAsideByArea] = defaultdict(dict)
     rows = connection.execute(SET_ASIDE_SQL, {"routine": list(ROUTINE_SET_ASIDE)}).fetchall()
     for indicator, quarter, reason_code, area, count in rows:

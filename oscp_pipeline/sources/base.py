@@ -1372,8 +1372,9 @@ def delivery_order(
         if tied:
             warnings.append(
                 f"{latest} and {', '.join(tied)} deliver the same period and their names do "
-                f"not say which is the later delivery; loaded {latest}, the most recently "
-                "modified (rename the correction with '_v2' to make the order explicit)"
+                f"not say which is the later delivery; took {latest}, the most recently "
+                "modified, as the later (rename the correction with '_v2' to make the order "
+                "explicit)"
             )
         ordered_periods[period] = ordered
     return ordered_periods, warnings

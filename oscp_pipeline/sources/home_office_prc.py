@@ -97,7 +97,6 @@ ACCEPTED_SCHEMA = pa.schema(
 )
 
 _YEAR = re.compile(r"^(\d{4})[/-](\d{2})$")
-_COUNT = re.compile(r"^-?\d+$")
 
 
 def build_contract() -> SourceContract:
