@@ -9,6 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import dagster as dg
+import openpyxl
 import pytest
 from conftest import REAL_DIR, SAMPLE_RAW_DIR, street_row, write_street_file
 from test_refresh import query, refresh
@@ -156,3 +157,33 @@ def test_a_national_refresh_publishes_every_district_and_keeps_partner_data_to_o
         "SELECT DISTINCT area_code FROM scorecard WHERE area_type = 'csp' ORDER BY 1",
     )
     assert csps == [("E22000305",), ("E22000308",), ("E22000315",), ("OSCP-SOUTHVALE",)]
+
+
+def test_national_figures_stay_in_the_warehouse_and_out_of_the_partnerships_reports(
+    tmp_path: Path, national: None, instance: dg.DagsterInstance
+) -> None:
+    """A whole quarter of street files: every district and CSP has scorecard rows for analysts,
+    but OSCP's report and workbook show the partnership's own areas only."""
+    raw = tmp_path / "raw"
+    for month in ("2014-01", "2014-02", "2014-03"):
+        rows = [street_row(f"{month}-{i}", month, "Cardiff 032F", "Burglary") for i in range(3)]
+        write_street_file(raw, month, [*rows, street_row(month=month)])
+    assert refresh(raw, tmp_path / "warehouse", instance).success
+    warehouse = tmp_path / "warehouse"
+    assert query(
+        warehouse,
+        "SELECT value FROM scorecard WHERE indicator_id = 'burglary' AND area_name = 'Cardiff' "
+        "AND fy_quarter = '2013-14 Q4'",
+    ) == [(9.0,), (9.0,)]  # the district and its CSP
+
+    report = next((warehouse / "reports").glob("*.html")).read_text(encoding="utf-8")
+    workbook = openpyxl.load_workbook(next((warehouse / "reports").glob("*.xlsx")))
+    cells = {
+        str(cell.value)
+        for sheet in workbook.worksheets
+        for row in sheet.iter_rows()
+        for cell in row
+        if cell.value is not None
+    }
+    assert "Cherwell" in report and "Cherwell" in cells
+    assert "Cardiff" not in report and "Cardiff" not in cells

@@ -57,6 +57,12 @@ SELECT * FROM published
 """
 
 
+# The partnership's own areas (the county, its CSPs and districts, and its unallocated area),
+# the only ones its reports show: with the national scope the warehouse also holds every other
+# district, CSP and police force area, for analysts to query, not to print in OSCP's reports.
+PARTNERSHIP_AREAS_SQL = "(area_type = 'county' OR county_code IS NOT NULL)"
+
+
 def scorecard_rows(
     connection: duckdb.DuckDBPyConnection,
     quarters: list[dt.date],
@@ -68,9 +74,10 @@ def scorecard_rows(
     types = None if area_types is None else list(area_types)
     relation = connection.execute(
         _PUBLISHED_SCORECARD
-        + """
+        + f"""
         WHERE quarter_start IN (SELECT unnest(?::DATE[]))
           AND (?::VARCHAR[] IS NULL OR area_type IN (SELECT unnest(?::VARCHAR[])))
+          AND area_code IN (SELECT area_code FROM dim_area WHERE {PARTNERSHIP_AREAS_SQL})
         ORDER BY indicator_id, area_code, quarter_start
         """,
         [quarters, types, types],

@@ -389,7 +389,10 @@ def write_scorecard_workbook(
     )
     areas = [
         _Area(a["area_code"], a["area_name"], a["area_type"])
-        for a in _rows(connection, "SELECT * FROM dim_area ORDER BY sort_order")
+        for a in _rows(
+            connection,
+            f"SELECT * FROM dim_area WHERE {disclosure.PARTNERSHIP_AREAS_SQL} ORDER BY sort_order",
+        )
     ]
     cells = {(row["indicator_id"], row["area_code"]): row for row in rows}
     breaks = _rows(connection, "SELECT * FROM series_break ORDER BY break_date, measure_id")

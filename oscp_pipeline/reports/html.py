@@ -147,7 +147,7 @@ def scorecard_html(connection: duckdb.DuckDBPyConnection, quarter: dt.date) -> s
     areas = fetch(
         connection,
         "SELECT area_code, area_name FROM dim_area WHERE area_type IN ('county', 'csp') "
-        "ORDER BY sort_order",
+        f"AND {disclosure.PARTNERSHIP_AREAS_SQL} ORDER BY sort_order",
     )
     rows = disclosure.scorecard_rows(connection, [quarter], ("county", "csp"))
     cells = {(r["indicator_id"], r["area_code"]): r for r in rows}
