@@ -38,7 +38,13 @@ def editable_copy(sample_warehouse: Path) -> Iterator[duckdb.DuckDBPyConnection]
     connection = duckdb.connect()
     path = warehouse.published_path(sample_warehouse)
     connection.execute(f"ATTACH '{path}' AS wh (READ_ONLY)")
-    for table in ("scorecard", "dim_indicator", "dim_indicator_measure", "series_break"):
+    for table in (
+        "scorecard",
+        "dim_area",
+        "dim_indicator",
+        "dim_indicator_measure",
+        "series_break",
+    ):
         connection.execute(f"CREATE TABLE {table} AS SELECT * FROM wh.{table}")
     connection.execute("DETACH wh")
     yield connection
