@@ -13,6 +13,7 @@ import datetime as dt
 from pathlib import Path
 
 import duckdb
+import pyarrow.parquet as pq
 import pytest
 from test_home_office_prc import row, write_table
 
@@ -181,3 +182,33 @@ def test_a_national_warehouse_reports_every_csp_and_marks_those_not_supplied(
     not_supplied = {area for area, (_, status) in figures.items() if status == "not_available"}
     assert len(not_supplied) == csps_in_scope - 10
     assert figures[lookup["Wycombe"][0]] == (None, "not_available")
+
+
+def test_staging_written_without_a_column_stops_the_build_with_what_to_do(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Staging from before ons_csp_code existed would be read as blanks, every CSP then 'not
+    supplied': the build stops instead, and the published warehouse is left as it was."""
+    monkeypatch.delenv(scope.SCOPE_VARIABLE, raising=False)
+    write_table(tmp_path / "raw", TABLE, ROWS)
+    store = tmp_path / "warehouse"
+    ingestion.stage_batch(
+        store / "staging",
+        store / "quarantine",
+        home_office_prc.SOURCE_ID,
+        quality.audit(home_office_prc.build_contract(), "all", read(tmp_path / "raw")),
+        "run-1",
+        dt.datetime(2026, 1, 1),
+    )
+    (staged,) = (store / "staging" / home_office_prc.SOURCE_ID).glob("*/accepted.parquet")
+    pq.write_table(pq.read_table(staged).drop_columns(["ons_csp_code"]), staged)
+
+    with pytest.raises(warehouse.OutdatedStaging) as stopped:
+        warehouse.build(store / "staging", store, "run-2")
+
+    assert str(stopped.value) == (
+        f"{staged} was staged by an earlier version of the pipeline and has no column "
+        "ons_csp_code: run the refresh (oscp run, or the quarterly_refresh job) so that its "
+        "source is staged again; nothing was published"
+    )
+    assert not warehouse.published_path(store).exists()

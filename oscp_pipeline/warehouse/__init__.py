@@ -21,6 +21,7 @@ from typing import Any
 
 import duckdb
 import pyarrow as pa
+import pyarrow.parquet as pq
 
 from oscp_pipeline import staging
 from oscp_pipeline.locking import exclusive_lock
@@ -119,14 +120,28 @@ def _register_staged(connection: duckdb.DuckDBPyConnection, staging_root: Path) 
         _create_from_parquet(connection, f"stg_{part}", files, schema)
 
 
+class OutdatedStaging(RuntimeError):
+    """Staged files lack a column this version's models read: they were written by an earlier
+    version, and building from them would publish the column as blank."""
+
+
 def _create_from_parquet(
     connection: duckdb.DuckDBPyConnection, table: str, files: list[Path], schema: pa.Schema
 ) -> None:
     """A view of staged Parquet files with the staging schema's columns (none when no files).
 
     A view, not a copy: the models read staging straight from the files, so a national year
-    of street-level rows is never held in memory twice.
+    of street-level rows is never held in memory twice. A staged file without one of the
+    columns stops the build (``OutdatedStaging``) rather than be read as blanks.
     """
+    for path in files:
+        missing = [name for name in schema.names if name not in pq.read_schema(path).names]
+        if missing:
+            raise OutdatedStaging(
+                f"{path} was staged by an earlier version of the pipeline and has no column "
+                f"{', '.join(missing)}: run the refresh (oscp run, or the quarterly_refresh job) "
+                "so that its source is staged again; nothing was published"
+            )
     empty = f"{table}_schema"
     connection.register(empty, schema.empty_table())
     scans = [f"SELECT * FROM {empty}"]
