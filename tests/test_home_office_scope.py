@@ -68,6 +68,22 @@ def read(raw: Path) -> FileRead:
     return result
 
 
+def staged_table(tmp_path: Path) -> Path:
+    """The warehouse folder, with the table of ``ROWS`` read, audited and staged in it."""
+    write_table(tmp_path / "raw", TABLE, ROWS)
+    store = tmp_path / "warehouse"
+    batch = ingestion.stage_batch(
+        store / "staging",
+        store / "quarantine",
+        home_office_prc.SOURCE_ID,
+        quality.audit(home_office_prc.build_contract(), "all", read(tmp_path / "raw")),
+        "run-1",
+        dt.datetime(2026, 1, 1),
+    )
+    assert batch.passed
+    return store
+
+
 def loaded(result: FileRead) -> dict[int, tuple[str, str, str | None]]:
     """Row number -> (area_code, ons_csp_code, district_code) of each loaded row."""
     return {
@@ -143,17 +159,7 @@ def test_the_default_scope_still_loads_only_the_partnership_csps(
 def test_a_national_warehouse_reports_every_csp_and_marks_those_not_supplied(
     tmp_path: Path, national: None, lookup: dict[str, tuple[str, list[str]]]
 ) -> None:
-    write_table(tmp_path / "raw", TABLE, ROWS)
-    store = tmp_path / "warehouse"
-    batch = ingestion.stage_batch(
-        store / "staging",
-        store / "quarantine",
-        home_office_prc.SOURCE_ID,
-        quality.audit(home_office_prc.build_contract(), "all", read(tmp_path / "raw")),
-        "run-1",
-        dt.datetime(2026, 1, 1),
-    )
-    assert batch.passed
+    store = staged_table(tmp_path)
 
     built = warehouse.build(store / "staging", store, "run-2")
 
@@ -190,16 +196,7 @@ def test_staging_written_without_a_column_stops_the_build_with_what_to_do(
     """Staging from before ons_csp_code existed would be read as blanks, every CSP then 'not
     supplied': the build stops instead, and the published warehouse is left as it was."""
     monkeypatch.delenv(scope.SCOPE_VARIABLE, raising=False)
-    write_table(tmp_path / "raw", TABLE, ROWS)
-    store = tmp_path / "warehouse"
-    ingestion.stage_batch(
-        store / "staging",
-        store / "quarantine",
-        home_office_prc.SOURCE_ID,
-        quality.audit(home_office_prc.build_contract(), "all", read(tmp_path / "raw")),
-        "run-1",
-        dt.datetime(2026, 1, 1),
-    )
+    store = staged_table(tmp_path)
     (staged,) = (store / "staging" / home_office_prc.SOURCE_ID).glob("*/accepted.parquet")
     pq.write_table(pq.read_table(staged).drop_columns(["ons_csp_code"]), staged)
 
