@@ -20,6 +20,7 @@ from __future__ import annotations
 import csv
 import io
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -42,6 +43,17 @@ LOOKUP_PREFIXES = {
     "force_name": "PFA",
 }
 NATIONAL_SORT_START = 1000
+
+
+# In ``dim_area``, whatever the scope, the partnership's own areas are the county and every
+# area with a ``county_code`` (its CSPs, districts and unallocated area); the national lookup's
+# areas have none. Partner extracts cover these, and the partnership's reports show these.
+PARTNERSHIP_AREAS_SQL = "(area_type = 'county' OR county_code IS NOT NULL)"
+
+
+def is_partnership_area(area: Mapping[str, object]) -> bool:
+    """``PARTNERSHIP_AREAS_SQL`` for one ``dim_area`` row."""
+    return area["area_type"] == "county" or bool(area["county_code"])
 
 
 class ScopeError(ValueError):

@@ -24,6 +24,7 @@ import datetime as dt
 
 import duckdb
 
+from oscp_pipeline.scope import PARTNERSHIP_AREAS_SQL
 from oscp_pipeline.scorecard.build import SUPPRESSION_NOTES
 
 WITHHELD = "*"
@@ -57,18 +58,14 @@ SELECT * FROM published
 """
 
 
-# The partnership's own areas (the county, its CSPs and districts, and its unallocated area),
-# the only ones its reports show: with the national scope the warehouse also holds every other
-# district, CSP and police force area, for analysts to query, not to print in OSCP's reports.
-PARTNERSHIP_AREAS_SQL = "(area_type = 'county' OR county_code IS NOT NULL)"
-
-
 def scorecard_rows(
     connection: duckdb.DuckDBPyConnection,
     quarters: list[dt.date],
     area_types: tuple[str, ...] | None = None,
 ) -> list[dict]:
-    """The scorecard rows of the quarters (and area types; default all), each with the flags
+    """The scorecard rows of the quarters (and area types; default all) of the partnership's
+    own areas (with the national scope the warehouse holds every other area too, for analysts
+    to query, not for the partnership's reports), each with the flags
     this module's functions read (`last_year_suppressed`, `change_part_quarter`,
     `ytd_withheld`, `ytd_part_quarter`), ordered by indicator, area and quarter."""
     types = None if area_types is None else list(area_types)

@@ -26,6 +26,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
 from oscp_pipeline.reports import disclosure
+from oscp_pipeline.scope import PARTNERSHIP_AREAS_SQL
 
 SUPPRESSED_MARKER = disclosure.WITHHELD
 FONT_NAME = "Arial"
@@ -391,7 +392,7 @@ def write_scorecard_workbook(
         _Area(a["area_code"], a["area_name"], a["area_type"])
         for a in _rows(
             connection,
-            f"SELECT * FROM dim_area WHERE {disclosure.PARTNERSHIP_AREAS_SQL} ORDER BY sort_order",
+            f"SELECT * FROM dim_area WHERE {PARTNERSHIP_AREAS_SQL} ORDER BY sort_order",
         )
     ]
     cells = {(row["indicator_id"], row["area_code"]): row for row in rows}

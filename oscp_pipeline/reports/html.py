@@ -25,6 +25,7 @@ from oscp_pipeline.reports.findings import (
     report_period,
     sections_for,
 )
+from oscp_pipeline.scope import PARTNERSHIP_AREAS_SQL
 
 TITLE = "Oxfordshire Safer Communities Partnership: bi-annual performance report"
 RAG_COLOURS = {"green": "#c6efce", "amber": "#ffe699", "red": "#ffc7ce", "grey": "#ededed"}
@@ -147,7 +148,7 @@ def scorecard_html(connection: duckdb.DuckDBPyConnection, quarter: dt.date) -> s
     areas = fetch(
         connection,
         "SELECT area_code, area_name FROM dim_area WHERE area_type IN ('county', 'csp') "
-        f"AND {disclosure.PARTNERSHIP_AREAS_SQL} ORDER BY sort_order",
+        f"AND {PARTNERSHIP_AREAS_SQL} ORDER BY sort_order",
     )
     rows = disclosure.scorecard_rows(connection, [quarter], ("county", "csp"))
     cells = {(r["indicator_id"], r["area_code"]): r for r in rows}

@@ -13,6 +13,7 @@ from typing import Any
 import duckdb
 import pandas as pd
 
+from oscp_pipeline.scope import is_partnership_area
 from oscp_pipeline.scorecard import stats
 
 # (column, DuckDB type) in table order; the first fourteen are the original scorecard.
@@ -174,9 +175,7 @@ def roll_up(
         for parent in parent_areas(area, areas):
             children[(indicator, parent, quarter)].append(cell)
             covered.add((indicator, parent))
-    partnership = {
-        code for code, info in areas.items() if info["area_type"] == "county" or info["county_code"]
-    }
+    partnership = {code for code, info in areas.items() if is_partnership_area(info)}
     expected: dict[tuple[str, str], int] = defaultdict(int)
     for indicator, kinds in area_types.items():
         for area, info in areas.items():
