@@ -309,6 +309,11 @@ def test_a_part_quarter_is_never_compared_with_a_whole_one() -> None:
     assert rows["2016-17 Q1"]["baseline"] is None  # 2013-14 Q1 is one of its three years
     assert rows["2016-17 Q2"]["baseline"] == 90.0
     assert rows["2013-14 Q1"]["change"] is None  # the part quarter itself is not compared
+    rolling_note = "The rolling 12 months include a quarter that counts only part"
+    assert rows["2013-14 Q4"]["value_rolling_12m"] == 330.0  # April 2013 not applicable
+    assert rolling_note in rows["2013-14 Q4"]["notes"]
+    assert rows["2014-15 Q1"]["value_rolling_12m"] == 360.0
+    assert rolling_note not in rows["2014-15 Q1"]["notes"]
 
 
 # --- suppression ------------------------------------------------------------------------------

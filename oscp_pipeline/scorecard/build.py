@@ -547,6 +547,8 @@ def scorecard_rows(
             ytd_last = [shift_quarters(q, -4) for q in ytd]
             value_ytd = total(quarters, ytd)
             value_ytd_last = total(quarters, ytd_last)
+            rolling = [shift_quarters(quarter, -k) for k in range(4)]
+            value_rolling = total(quarters, rolling)
             ytd_like_for_like = all(
                 quarters.get(q, (None, None))[0] != PART_QUARTER for q in ytd + ytd_last
             )
@@ -607,6 +609,11 @@ def scorecard_rows(
                     "The years to date compared include a quarter that counts only part of its "
                     "months: no year-to-date change or RAG"
                 )
+            if value_rolling is not None and any(quarters[q][0] == PART_QUARTER for q in rolling):
+                notes.append(
+                    "The rolling 12 months include a quarter that counts only part of its "
+                    "months: they are not a full year of the measure"
+                )
             # The year to date compared starts last April, so a break since then makes the
             # year-to-date change (which the RAG rates) unlike for like, even when the quarters
             # compared are both after it.
@@ -661,9 +668,7 @@ def scorecard_rows(
                     "value_ytd_last_year": value_ytd_last,
                     "change_ytd": change_ytd,
                     "change_ytd_pct": change_ytd_pct,
-                    "value_rolling_12m": total(
-                        quarters, [shift_quarters(quarter, -k) for k in range(4)]
-                    ),
+                    "value_rolling_12m": value_rolling,
                     "population": pop,
                     "population_is_estimate": estimate,
                     "rate_per_1000": rate,
