@@ -8,6 +8,8 @@ import dataclasses
 import datetime as dt
 import io
 import json
+import re
+import zipfile
 from collections import Counter
 from pathlib import Path
 
@@ -299,6 +301,37 @@ def test_oxford_workbook_reads_date_cells_and_day_first_text_and_keeps_no_notes(
         list(r) == ["Case Ref", "Date Received", "Type", "Category", "Ward"] for r in records
     )
     assert read.load_log["encoding"].to_pylist() == ["xlsx"]
+
+
+def test_a_workbook_recording_too_small_a_used_range_is_still_read_whole(
+    tmp_path: Path,
+) -> None:
+    """Some report writers record the used range as A1:A1: every row is read regardless."""
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.title = "Complaints"
+    sheet.append(["Case Ref", "Date Received", "Type", "Category", "Ward"])
+    for day in range(1, 21):
+        sheet.append([f"OXF-{day}", dt.datetime(2013, 7, day), "Noise", "Loud music"])
+    sheet.append(["OXF-21", dt.datetime(2013, 7, 21), "Noise", "Noisy neighbours", "Iffley"])
+    written = tmp_path / "written.xlsx"
+    workbook.save(written)
+    path = tmp_path / FOLDER / "oxford" / "oxford_complaints_2013-14_Q2.xlsx"
+    path.parent.mkdir(parents=True)
+    with zipfile.ZipFile(written) as source, zipfile.ZipFile(path, "w") as target:
+        for item in source.infolist():
+            data = source.read(item.filename)
+            if item.filename.startswith("xl/worksheets/"):
+                data, found = re.subn(rb'<dimension ref="[^"]*"', b'<dimension ref="A1:A1"', data)
+                assert found == 1
+            target.writestr(item, data)
+
+    read = complaints.read_all(tmp_path)
+
+    assert read.load_log["rows_read"].to_pylist() == [21]
+    assert read.accepted.num_rows == 20  # the unknown category is set aside, as ever
+    assert read.accepted["row_number"].to_pylist() == list(range(2, 22))
+    assert reasons(read)[0][:2] == (22, "unknown_category")
 
 
 SOUTH_AND_VALE_HEADER = ["Case Ref", "District", "Date Received", "Service", "Complaint Type"]

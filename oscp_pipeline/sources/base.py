@@ -1223,16 +1223,21 @@ def read_xlsx_rows(path: Path, source_file: str, sheet: str | None) -> tuple[str
                 raise FileRejected(
                     source_file, f"no sheet named {sheet!r}; the workbook has {names}"
                 )
+        worksheet = workbook[name]
+        # The used range a workbook records is not to be trusted (some report writers record
+        # A1:A1 or too few rows), and in read-only mode openpyxl stops at it: every row and cell
+        # in the sheet is read instead, and the rows are padded to the widest.
+        worksheet.reset_dimensions()
         try:
-            cells = workbook[name].iter_rows(values_only=True)
-            rows = [[cell_text(v) for v in row] for row in cells]
+            rows = [[cell_text(v) for v in row] for row in worksheet.iter_rows(values_only=True)]
         except Exception as error:  # a sheet is parsed only as it is read: damage shows here
             raise FileRejected(
                 source_file, f"sheet {name!r} is not a readable worksheet: {error}"
             ) from error
     finally:
         workbook.close()
-    return name, rows
+    width = max((len(row) for row in rows), default=0)
+    return name, [row + [""] * (width - len(row)) for row in rows]
 
 
 def find_header_row(
