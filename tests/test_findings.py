@@ -16,6 +16,7 @@ from oscp_pipeline import warehouse
 from oscp_pipeline.reports.findings import SECTIONS, headline_findings, report_period
 
 H1_2013_14 = dt.date(2013, 9, 30)
+FY_2014_15 = dt.date(2015, 3, 31)
 
 
 @pytest.fixture(scope="module")
@@ -57,31 +58,32 @@ def texts(connection: duckdb.DuckDBPyConnection, day: dt.date = H1_2013_14) -> l
 
 def test_sample_2013_14_half_year_findings(sample: duckdb.DuckDBPyConnection) -> None:
     found = texts(sample)
-    # Both domestic abuse series are above their upper control limit in Q1 as well as in Q2
-    # (the sample's flags), so the sentence names both quarters.
-    assert "Domestic abuse crimes and incidents increased, with an exceptional rise in Q2" in (
-        found
-    )
-    assert "Stop Hate UK has too few quarters for reliable trends" in found
+    # The sample's domestic abuse rises in 2013-14 come with the widened definition of 1 April
+    # 2013: compared across it and judged on the quarters before it, they would read as
+    # exceptional rises. With fewer than 8 quarters since the break, nothing is claimed.
     assert (
-        "District CSP priorities are reducing except vehicle crime, distraction burglary and ASB"
-        in found
+        "Domestic abuse crimes, domestic abuse incidents and Stop Hate UK have too few quarters "
+        "for reliable trends" in found
     )
+    assert not any("Domestic abuse" in text and "increased" in text for text in found)
     assert (
-        "Among the ASB data sets, fly tipping, domestic noise and public order offences increased"
-        in found
+        "Of the district CSP priorities, only all crime, burglary and criminal damage are "
+        "reducing; vehicle crime and ASB increased" in found
     )
+    assert "Among the ASB data sets, fly tipping and domestic noise increased" in found
 
 
 def test_the_sample_findings_follow_the_warehouse_flags(sample: duckdb.DuckDBPyConnection) -> None:
     flags = sample.execute(
-        """SELECT indicator_id, fy_quarter, direction, exception, sufficient_history
+        """SELECT indicator_id, fy_quarter, direction, exception, sufficient_history, notes
            FROM scorecard WHERE area_type = 'county' AND financial_year = '2013-14'
            AND quarter_start <= DATE '2013-07-01'"""
     ).fetchall()
-    by_key = {(i, q): (d, e, h) for i, q, d, e, h in flags}
-    assert by_key[("domestic_abuse_crimes", "2013-14 Q2")][:2] == ("increase", "high")
-    assert by_key[("domestic_abuse_incidents", "2013-14 Q2")][:2] == ("increase", "high")
+    by_key = {(i, q): (d, e, h, n) for i, q, d, e, h, n in flags}
+    for indicator in ("domestic_abuse_crimes", "domestic_abuse_incidents"):
+        direction, exception, sufficient, notes = by_key[(indicator, "2013-14 Q2")]
+        assert (direction, exception, sufficient) == (None, None, False)
+        assert "fewer than 8 quarters of history since the series break of 1 April 2013" in notes
     assert by_key[("stop_hate_uk_reports", "2013-14 Q2")][2] is False
     assert by_key[("asb_incidents", "2013-14 Q2")][0] == "deteriorating"
     details = {f.section: f.details for f in headline_findings(sample, H1_2013_14)}
@@ -91,11 +93,14 @@ def test_the_sample_findings_follow_the_warehouse_flags(sample: duckdb.DuckDBPyC
 
 def test_different_data_give_different_findings(editable_copy: duckdb.DuckDBPyConnection) -> None:
     connection = editable_copy
-    # Domestic abuse falls by 30% in both quarters, exceptionally low in Q2; vehicle crime,
-    # distraction burglary and ASB fall significantly; Stop Hate UK has a comparable history.
+    # Domestic abuse (as if its definition had not changed) falls by 30% in both quarters,
+    # exceptionally low in Q2; vehicle crime, distraction burglary, ASB and violence with injury
+    # fall significantly; Stop Hate UK has a comparable history.
+    connection.execute("DELETE FROM series_break WHERE measure_id LIKE 'tvp_domestic_abuse.%'")
     connection.execute(
         """
         UPDATE scorecard SET
+            sufficient_history = TRUE, series_break = FALSE,
             value = round(value_same_quarter_last_year * 0.7),
             value_ytd = round(value_ytd_last_year * 0.7),
             change_ytd_pct = -30.0,
@@ -105,7 +110,8 @@ def test_different_data_give_different_findings(editable_copy: duckdb.DuckDBPyCo
         WHERE area_type = 'county' AND fy_quarter IN ('2013-14 Q1', '2013-14 Q2')
           AND indicator_id IN ('domestic_abuse_crimes', 'domestic_abuse_incidents',
                                'vehicle_crime', 'ho_vehicle_offences',
-                               'ho_distraction_burglary', 'asb_incidents')
+                               'ho_distraction_burglary', 'asb_incidents',
+                               'ho_violence_with_injury')
         """
     )
     connection.execute(
@@ -126,45 +132,74 @@ def test_different_data_give_different_findings(editable_copy: duckdb.DuckDBPyCo
 
 def test_suppressed_figures_never_appear(editable_copy: duckdb.DuckDBPyConnection) -> None:
     before = headline_findings(editable_copy, H1_2013_14)
-    assert any("up 25.3%" in d for f in before for d in f.details)
+    assert any(
+        "Domestic noise complaints: year to date up 14.7%" in d for f in before for d in f.details
+    )
+    (ytd,) = editable_copy.execute(
+        """SELECT value_ytd FROM scorecard WHERE indicator_id = 'domestic_noise_complaints'
+           AND area_type = 'county' AND fy_quarter = '2013-14 Q2'"""
+    ).fetchone()
     editable_copy.execute(
-        """UPDATE scorecard SET suppressed = TRUE WHERE indicator_id = 'domestic_abuse_crimes'
+        """UPDATE scorecard SET suppressed = TRUE WHERE indicator_id = 'domestic_noise_complaints'
            AND area_type = 'county' AND financial_year = '2013-14'"""
     )
     after = headline_findings(editable_copy, H1_2013_14)
     words = " ".join([f.text for f in after] + [d for f in after for d in f.details])
-    assert "25.3" not in words and "2,280" not in words and "2280" not in words
+    assert "14.7" not in words and f"{ytd:,.0f}" not in words and f"{ytd:.0f}" not in words
 
 
-def details_of(connection: duckdb.DuckDBPyConnection, indicator_name: str) -> str:
+def details_of_period(
+    connection: duckdb.DuckDBPyConnection, indicator_name: str, day: dt.date
+) -> str:
     (found,) = [
         d
-        for f in headline_findings(connection, H1_2013_14)
+        for f in headline_findings(connection, day)
         for d in f.details
         if d.startswith(indicator_name + ":")
     ]
     return found
 
 
+def details_of(connection: duckdb.DuckDBPyConnection, indicator_name: str) -> str:
+    return details_of_period(connection, indicator_name, H1_2013_14)
+
+
 def test_nothing_is_quoted_from_a_year_to_date_holding_a_withheld_quarter(
     editable_copy: duckdb.DuckDBPyConnection,
 ) -> None:
     """Last year's Q1 withheld: this half year's change (and its test) would give it away, as
-    the other quarters are printed; so would Q2's exception and significance, judged with it."""
-    before = details_of(editable_copy, "Domestic abuse crimes")
-    assert "year to date up 25.3%" in before and "significant: year to date, Q2 up" in before
-    assert "exceptionally high in Q2" in before
+    the other quarters are printed; so would the exceptions and significance judged with it."""
+    before = details_of(editable_copy, "Domestic noise complaints")
+    assert "year to date up 14.7%" in before and "significant: year to date, Q1 up" in before
+    assert "exceptionally high in Q1 and Q2" in before
     editable_copy.execute(
-        """UPDATE scorecard SET suppressed = TRUE WHERE indicator_id = 'domestic_abuse_crimes'
+        """UPDATE scorecard SET suppressed = TRUE WHERE indicator_id = 'domestic_noise_complaints'
            AND area_type = 'county' AND fy_quarter = '2012-13 Q1'"""
     )
-    after = details_of(editable_copy, "Domestic abuse crimes")
+    after = details_of(editable_copy, "Domestic noise complaints")
     assert after.startswith(
-        "Domestic abuse crimes: year to date withheld to protect small numbers."
+        "Domestic noise complaints: year to date withheld to protect small numbers."
     )
     assert "%" not in after and "significant" not in after and "exceptionally" not in after
-    found = texts(editable_copy)
-    assert "Domestic abuse crimes and incidents increased, with an exceptional rise in Q2" in found
+    # Fly tipping still carries the section's headline.
+    assert "Among the ASB data sets, fly tipping increased" in texts(editable_copy)
+
+
+def test_a_comparison_across_a_series_break_is_not_judged_and_names_only_its_break(
+    editable_copy: duckdb.DuckDBPyConnection,
+) -> None:
+    """Street-level public order has two breaks (September 2011, May 2013): a 2014-15 year to
+    date compared with 2013-14 spans only the second, and is quoted but not judged."""
+    editable_copy.execute(
+        """UPDATE scorecard SET sufficient_history = TRUE, direction = 'deteriorating'
+           WHERE indicator_id = 'public_order' AND area_type = 'county'
+           AND financial_year = '2014-15'"""
+    )
+    found = details_of_period(editable_copy, "Public order offences (street-level)", FY_2014_15)
+    assert "year to date" in found and "%" in found
+    assert "significant" not in found
+    assert "Public order and Possession of weapons" in found  # the May 2013 break
+    assert "Public disorder and weapons first" not in found  # the September 2011 break
 
 
 def test_a_withheld_quarter_is_never_named_significant_or_exceptional(

@@ -16,6 +16,7 @@ from conftest import SAMPLE_RAW_DIR
 from test_refresh import refresh
 
 from oscp_pipeline import warehouse
+from oscp_pipeline.reports import disclosure
 from oscp_pipeline.reports.disclosure import WITHHELD_NOTE
 from oscp_pipeline.reports.excel import (
     ARROW_DOWN,
@@ -136,13 +137,28 @@ def test_values_and_changes_equal_the_warehouse(book: openpyxl.Workbook, latest:
         assert cell_of(book, row, VALUE).value == row["value"], row
 
 
-def test_rag_fill_matches_the_warehouse_rag(book: openpyxl.Workbook, latest: list[dict]) -> None:
+def test_rag_fill_matches_the_warehouse_rag(
+    book: openpyxl.Workbook, latest: list[dict], connection: duckdb.DuckDBPyConnection
+) -> None:
+    quarter = latest[0]["quarter_start"]
+    flagged = {
+        (r["indicator_id"], r["area_code"]): r
+        for r in disclosure.scorecard_rows(connection, [quarter])
+    }
     rated = [r for r in latest if r["rag"]]
     assert {r["rag"] for r in rated} >= {"green", "amber", "red", "grey"}
+    hidden = 0
     for row in rated:
         cell = cell_of(book, row, RAG)
+        if flagged[(row["indicator_id"], row["area_code"])]["ytd_withheld"]:
+            # No RAG beside a withheld year to date, not even grey: it could say last year's
+            # was 0 (no change to rate).
+            assert cell.value is None, row
+            hidden += 1
+            continue
         assert cell.value == row["rag"].capitalize()
         assert cell.fill.fgColor.rgb[-6:] == RAG_FILLS[row["rag"]], row
+    assert hidden, "the sample has years to date holding a withheld quarter"
 
 
 def test_direction_arrows_and_colours(book: openpyxl.Workbook, latest: list[dict]) -> None:
@@ -169,6 +185,23 @@ def test_suppressed_cells_show_the_marker_never_the_value(
         assert cell_of(book, row, CHANGE).value in (None, "*")
     # nowhere in the published sheets does a withheld count appear as a number in its cell
     assert all(cell_of(book, r, VALUE).data_type == "s" for r in suppressed)
+
+
+def test_a_change_on_a_withheld_quarter_is_the_marker_even_when_none_can_be_given(
+    book: openpyxl.Workbook, latest: list[dict], connection: duckdb.DuckDBPyConnection
+) -> None:
+    """A withheld 0 last year leaves no change % to give; a blank there (where other withheld
+    quarters show the marker) would say the withheld figure was 0."""
+    quarter = latest[0]["quarter_start"]
+    against_withheld = [
+        r
+        for r in disclosure.scorecard_rows(connection, [quarter])
+        if r["last_year_suppressed"] and r["value"] is not None
+    ]
+    assert any(r["value_same_quarter_last_year"] == 0 for r in against_withheld)
+    shown = {(r["indicator_id"], r["area_code"]): r for r in latest}
+    for row in against_withheld:
+        assert cell_of(book, shown[(row["indicator_id"], row["area_code"])], CHANGE).value == "*"
 
 
 def test_footnote_markers_and_texts(

@@ -274,6 +274,61 @@ def test_a_break_inside_the_year_to_date_compared_is_flagged() -> None:
     assert rows["2014-15 Q3"]["series_break"] is False
 
 
+def test_history_before_a_series_break_judges_nothing_after_it() -> None:
+    """A definition widened on 1 April 2013 raises the level from 50 to 100: judged against
+    the narrower quarters every later quarter would be an exceptional rise. History restarts at
+    the break, so the new level needs its own min_history quarters first."""
+    breaks = {"m": [(dt.date(2013, 4, 1), "Definition widened")]}
+    rows = rows_for([50] * 8 + [100] * 12, breaks=breaks, min_history=4)
+    for label in ("2013-14 Q1", "2013-14 Q4"):
+        row = rows[label]
+        assert (row["sufficient_history"], row["exception"], row["control_upper"]) == (
+            False,
+            None,
+            None,
+        )
+        assert (
+            "fewer than 4 quarters of history since the series break of 1 April 2013"
+            in row["notes"]
+        )
+    settled = rows["2014-15 Q1"]  # four quarters at 100 since the break
+    assert settled["sufficient_history"] is True
+    assert settled["control_lower"] == pytest.approx(100 - 3 * math.sqrt(100))
+    assert settled["exception"] is None
+
+
+def test_nothing_is_tested_or_rated_across_a_series_break() -> None:
+    """With history enough since a break, a quarter compared with one before the break gets no
+    direction, and a year to date spanning it no RAG, though both changes are still given."""
+    breaks = {"m": [(dt.date(2012, 6, 1), "Definition widened")]}
+    values = [20] * 5 + [200] * 15  # the break in 2012-13 Q1, history from 2012-13 Q2
+    targets = {("x", "2013-14"): -5.0, ("x", "2014-15"): -5.0}
+    rows = rows_for(values, targets=targets, breaks=breaks, min_history=1)
+    q1 = rows["2013-14 Q1"]  # against 2012-13 Q1, the break quarter itself
+    assert q1["sufficient_history"] is True and q1["change"] == 180.0
+    assert (q1["direction"], q1["p_value"], q1["rag"]) == (None, None, "grey")
+    assert "not like for like: no significance test or RAG" in q1["notes"]
+    q3 = rows["2013-14 Q3"]  # quarters both after it, the years to date not
+    assert (q3["direction"], q3["change_ytd"], q3["rag"]) == ("stable", 180.0, "grey")
+    assert "no significance test on the year to date, and no RAG" in q3["notes"]
+    assert rows["2014-15 Q1"]["rag"] == "red"  # rated again: level, so no better than last year
+
+
+def test_a_negative_net_figure_is_not_tested_as_a_count() -> None:
+    """Home Office figures net off cancelled crimes: a quarter of -1 must not stop the build."""
+    rows = rows_for([3, 2, 4, 3, 2, 1, 3, 2, 5, -1, 2, 3], min_history=4)
+    negative = rows["2013-14 Q2"]
+    assert (negative["value"], negative["change"]) == (-1.0, -2.0)
+    assert (negative["p_value"], negative["direction"], negative["exception"]) == (None,) * 3
+    assert (
+        "A negative figure (more crimes cancelled than recorded) is not a count"
+        in (negative["notes"])
+    )
+    after = rows["2013-14 Q3"]
+    assert after["p_value"] is not None and after["control_upper"] is not None
+    assert stats.poisson_comparison_p_value(-1, 4) is None
+
+
 def test_a_part_quarter_is_never_compared_with_a_whole_one() -> None:
     """A crime type first published in May 2013 counts two months in 2013-14 Q1 (April is not
     applicable): 2014-15 Q1's 90 against its 60 is the missing month, not a 50% rise."""

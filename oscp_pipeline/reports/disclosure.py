@@ -91,25 +91,29 @@ def last_year_withheld(row: dict) -> bool:
 def change_pct(row: dict) -> float | str | None:
     """The change % on the same quarter last year as printed: WITHHELD beside a withheld
     quarter, None when either quarter counts only part of the quarter."""
-    if row["change_pct"] is None or row["change_part_quarter"]:
+    if row["change_part_quarter"]:
         return None
-    return WITHHELD if last_year_withheld(row) else row["change_pct"]
+    if last_year_withheld(row) and None not in (row["value"], row["value_same_quarter_last_year"]):
+        return WITHHELD  # even when no % can be given: a blank would say last year was 0
+    return row["change_pct"]
 
 
 def change_ytd_pct(row: dict) -> float | str | None:
     """The year-to-date change % as printed: WITHHELD when any quarter of either year to date
     is withheld, None when any counts only part of the quarter."""
-    if row["change_ytd_pct"] is None or row["ytd_part_quarter"]:
+    if row["ytd_part_quarter"]:
         return None
-    return WITHHELD if row["ytd_withheld"] else row["change_ytd_pct"]
+    if row["ytd_withheld"] and None not in (row["value_ytd"], row["value_ytd_last_year"]):
+        return WITHHELD  # even when no % can be given: a blank would say last year was 0
+    return row["change_ytd_pct"]
 
 
 def rag(row: dict) -> str | None:
-    """The RAG as printed: a colour rated on a year-to-date change that is not printed is not
-    printed either (grey says nothing about the figures, so it stays)."""
-    if row["rag"] == "grey" or not (row["ytd_withheld"] or row["ytd_part_quarter"]):
-        return row["rag"]
-    return None
+    """The RAG as printed: none beside a withheld year to date, not even grey (grey could say
+    last year's was 0), and no colour rated on a year to date holding a part quarter."""
+    if row["ytd_withheld"] or (row["ytd_part_quarter"] and row["rag"] != "grey"):
+        return None
+    return row["rag"]
 
 
 def direction(row: dict) -> str | None:

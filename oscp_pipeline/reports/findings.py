@@ -215,6 +215,8 @@ def assess(rows: list[dict]) -> Assessment:
     ):
         return result
     result.ytd_pct = last["change_ytd_pct"]
+    if last["series_break"]:
+        return result  # a year to date compared across a series break is not judged
     p_value = poisson_comparison_p_value(current, previous)
     result.ytd_significant = p_value is not None and p_value < SIGNIFICANCE
     quarter_up = quarter_down = False
@@ -341,13 +343,19 @@ def lower_first(text: str) -> str:
     return text[:1].lower() + text[1:]
 
 
-def series_break_descriptions(connection: duckdb.DuckDBPyConnection) -> dict[str, list[str]]:
+def series_break_descriptions(
+    connection: duckdb.DuckDBPyConnection, period: Period
+) -> dict[str, list[str]]:
+    """Each indicator's series breaks that the period's comparisons span: after the start of
+    the same period last year (its year to date starts then) and before the period ends."""
     rows = connection.execute(
         """
         SELECT DISTINCT m.indicator_id, b.description
         FROM series_break b JOIN dim_indicator_measure m USING (measure_id)
+        WHERE b.break_date > ?::DATE - INTERVAL 1 YEAR AND b.break_date < ?::DATE + INTERVAL 3 MONTH
         ORDER BY 1, 2
-        """
+        """,
+        [period.quarters[0], period.quarters[-1]],
     ).fetchall()
     found: dict[str, list[str]] = {}
     for indicator_id, description in rows:
@@ -384,7 +392,7 @@ def headline_findings(
         for i, rows in by_indicator.items()
         if rows[-1]["quarter_start"] == period.quarters[-1]
     }
-    breaks = series_break_descriptions(connection)
+    breaks = series_break_descriptions(connection, period)
     findings: list[Finding] = []
     too_short: list[str] = []
     short_ids: list[str] = []

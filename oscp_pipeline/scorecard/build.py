@@ -552,10 +552,22 @@ def scorecard_rows(
             ytd_like_for_like = all(
                 quarters.get(q, (None, None))[0] != PART_QUARTER for q in ytd + ytd_last
             )
+            # A series break makes the quarters before it another measure: the history that
+            # judges this quarter's value starts at the indicator's latest break up to it. (A
+            # quarter with no value, after a series ended, has nothing to judge.)
+            breaks_so_far = [
+                date
+                for measure in indicator_measures[indicator_id]
+                for date, _ in breaks.get(measure, [])
+                if date < shift_quarters(quarter, 1)
+            ]
+            history_from = max(breaks_so_far, default=None) if value is not None else None
             history = [
                 (fy_quarter_number(q), v)
                 for q, (kind, v) in sorted(quarters.items())
-                if q < quarter and kind == "reported"
+                if q < quarter
+                and kind == "reported"
+                and (history_from is None or q >= history_from)
             ]
             sufficient = len(history) >= min_history
             baseline_cells = [
@@ -576,20 +588,41 @@ def scorecard_rows(
             change_ytd_pct = (
                 stats.change_pct(value_ytd, value_ytd_last) if ytd_like_for_like else None
             )
-            change_ytd_pct_for_rag = change_ytd_pct if status == "reported" else None
+            # The year to date compared starts last April, so a break since then makes the
+            # year-to-date change (which the RAG rates) unlike for like, even when the quarters
+            # compared are both after it. Nothing is tested or rated across a break.
+            spanned = [
+                (date, description)
+                for measure in indicator_measures[indicator_id]
+                for date, description in breaks.get(measure, [])
+                if dt.date(fy - 1, 4, 1) < date < shift_quarters(quarter, 1)
+            ]
+            quarter_spans_break = any(date > last_year for date, _ in spanned)
+            change_ytd_pct_for_rag = (
+                change_ytd_pct if status == "reported" and not spanned else None
+            )
+            # Home Office figures net off crimes later cancelled, so a quarter can be negative:
+            # not a count, so no Poisson test applies to it.
+            counts = value is not None and value >= 0 and (previous is None or previous >= 0)
             notes = []
             by_area = (set_aside or {}).get((indicator_id, quarter), {})
             reasons = set_aside_reasons(by_area, area, areas)
             if status == "reported" and reasons:
                 notes.append(set_aside_note(reasons))
             p_value = direction = lower = upper = flag = None
-            if status == "reported" and sufficient:
-                if previous is not None and like_for_like:
+            if status == "reported" and sufficient and counts:
+                if previous is not None and like_for_like and not quarter_spans_break:
                     p_value = stats.poisson_comparison_p_value(value, previous)
                     direction = stats.direction(value, previous, p_value, polarity)
                 centre = stats.seasonal_centre(history, fq)
-                lower, upper = stats.control_limits(centre)
-                flag = stats.exception(value, lower, upper)
+                if centre >= 0:
+                    lower, upper = stats.control_limits(centre)
+                    flag = stats.exception(value, lower, upper)
+            if status == "reported" and not counts:
+                notes.append(
+                    "A negative figure (more crimes cancelled than recorded) is not a count: "
+                    "no significance or exception test"
+                )
             if status == "not_available":
                 notes.append("Not available: a month or an area of this quarter was not supplied")
             elif status == "not_applicable":
@@ -614,15 +647,6 @@ def scorecard_rows(
                     "The rolling 12 months include a quarter that counts only part of its "
                     "months: they are not a full year of the measure"
                 )
-            # The year to date compared starts last April, so a break since then makes the
-            # year-to-date change (which the RAG rates) unlike for like, even when the quarters
-            # compared are both after it.
-            spanned = [
-                (date, description)
-                for measure in indicator_measures[indicator_id]
-                for date, description in breaks.get(measure, [])
-                if dt.date(fy - 1, 4, 1) < date < shift_quarters(quarter, 1)
-            ]
             for date, description in spanned:
                 since = (
                     "the same quarter last year"
@@ -630,9 +654,21 @@ def scorecard_rows(
                     else f"the start of the year to date compared (April {fy - 1})"
                 )
                 notes.append(f"Series break since {since}: {description}")
-            if not sufficient:
+            if spanned and status == "reported":
                 notes.append(
-                    f"fewer than {min_history} quarters of history: no trend, exception test or RAG"
+                    "Comparisons across a series break are not like for like: no significance "
+                    "test "
+                    + ("or RAG" if quarter_spans_break else "on the year to date, and no RAG")
+                )
+            if not sufficient:
+                since_break = (
+                    f" since the series break of {history_from.day} {history_from:%B %Y}"
+                    if history_from
+                    else ""
+                )
+                notes.append(
+                    f"fewer than {min_history} quarters of history{since_break}: no trend, "
+                    "exception test or RAG"
                 )
             kind = suppressed.get((indicator_id, area, quarter))
             if kind:

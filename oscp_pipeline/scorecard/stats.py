@@ -27,10 +27,11 @@ def poisson_comparison_p_value(current: float, previous: float) -> float | None:
     """Two-sided p-value that two Poisson counts (equal exposure) share one rate.
 
     Conditional on the total n = current + previous, current ~ Binomial(n, 1/2) when the rates
-    are equal; the exact binomial test gives the p-value. None when both counts are zero.
+    are equal; the exact binomial test gives the p-value. None when both counts are zero, or
+    either is negative (a net figure after cancellations is not a count).
     """
     a, b = round(current), round(previous)
-    if a + b == 0:
+    if a + b == 0 or a < 0 or b < 0:
         return None
     return float(binomtest(a, a + b, 0.5, alternative="two-sided").pvalue)
 
