@@ -250,9 +250,8 @@ def test_a_megabyte_long_field_is_read_without_harm(csv_delivery: Delivery) -> N
 def test_the_same_file_delivered_twice_is_read_once(csv_delivery: Delivery) -> None:
     before = csv_delivery.audited()
     copy = csv_delivery.path.with_name("zz copy " + csv_delivery.path.name)
-    if csv_delivery.spec.source_id == "police_uk":  # its files must be named by month
-        copy = csv_delivery.raw / "police_uk/2013-09/2013-09-thames-valley-street.csv"
-        copy.parent.mkdir()
+    if csv_delivery.spec.source_id == "police_uk":  # a re-download of the same month
+        copy = csv_delivery.path.with_name(csv_delivery.path.stem + " (1).csv")
     shutil.copyfile(csv_delivery.path, copy)
     after = csv_delivery.audited()
     assert after.read.accepted.num_rows == before.read.accepted.num_rows
@@ -261,6 +260,115 @@ def test_the_same_file_delivered_twice_is_read_once(csv_delivery: Delivery) -> N
     assert duplicate["message"] == (
         f"identical (same SHA-256) to {csv_delivery.source_file}, which is loaded; not read again"
     )
+
+
+def test_a_header_cell_with_a_line_break_loads_like_the_original(csv_delivery: Delivery) -> None:
+    """Excel writes a header cell typed with Alt+Enter quoted, a line break inside: the header
+    is still one row, so the same rows load with the same row numbers."""
+    before = csv_delivery.audited()
+    header, rest = csv_delivery.path.read_text(encoding="utf-8-sig").split("\n", 1)
+    cells = header.removesuffix("\r").split(",")
+    spaced = next(index for index, cell in enumerate(cells) if " " in cell)
+    cells[spaced] = '"' + cells[spaced].replace(" ", "\n", 1) + '"'
+    ending = "\r\n" if header.endswith("\r") else "\n"
+    csv_delivery.path.write_text(",".join(cells) + ending + rest, encoding="utf-8")
+    after = csv_delivery.audited()
+    assert csv_delivery.line(after)["status"] == "loaded"
+    source_file = csv_delivery.source_file
+    assert rows_of(after.read, source_file) == rows_of(before.read, source_file)
+    assert csv_delivery.set_aside(after) == csv_delivery.set_aside(before)
+
+
+# A delivery of each source whose year is no financial year: the file is rejected on its own.
+IMPOSSIBLE_YEARS = {
+    "stop_hate_uk": ("stop_hate_uk/stop_hate_uk_2014-15_Q4.csv", "stop_hate_uk_2014-16_Q4.csv"),
+    "tvp_s27_directions": (
+        "tvp_s27_directions/tvp_s27_directions_2013-14_Q1.csv",
+        "tvp_s27_directions_2013-15_Q1.csv",
+    ),
+    "tvp_hate_crime": ("tvp_hate_crime/tvp_hate_2013-14_Q2.csv", "tvp_hate_2013-15_Q2.csv"),
+}
+
+
+@pytest.mark.parametrize("source_id", sorted(IMPOSSIBLE_YEARS))
+def test_a_name_with_an_impossible_year_rejects_that_file_alone(
+    tmp_path: Path, source_id: str
+) -> None:
+    delivered, misnamed = IMPOSSIBLE_YEARS[source_id]
+    (tmp_path / delivered).parent.mkdir(parents=True)
+    shutil.copyfile(SAMPLE_RAW_DIR / delivered, tmp_path / delivered)
+    alone = read(SPECS[source_id], tmp_path)
+    lines = (SAMPLE_RAW_DIR / delivered).read_bytes().splitlines(keepends=True)
+    (tmp_path / source_id / misnamed).write_bytes(b"".join(lines[:-1]))  # not a byte copy
+    result = read(SPECS[source_id], tmp_path)
+    assert result.accepted.equals(alone.accepted)
+    logged = {line["source_file"]: line for line in result.load_log.to_pylist()}
+    assert logged[delivered]["status"] == "loaded"
+    bad = logged[f"{source_id}/{misnamed}"]
+    year = misnamed.split("_")[-2]
+    assert (bad["status"], bad["rows_read"], bad["message"]) == (
+        "rejected",
+        0,
+        f"the file name gives no valid quarter: financial year '{year}': {year[5:]} does not "
+        f"follow {year[:4]}",
+    )
+    assert row_accounting_failures(result) == []
+
+
+# A delivery of each source that lists its folder's files, saved with an extension the source
+# does not read, and what the source reads.
+UNREAD_EXTENSIONS = {
+    "tvp_domestic_abuse": (
+        "tvp_domestic_abuse/tvp_domestic_abuse_2013-14_Q2.xlsx",
+        "tvp_domestic_abuse_2013-14_Q2.xlsm",
+        ".xlsx",
+    ),
+    "tvp_hate_crime": ("tvp_hate_crime/tvp_hate_2013-14_Q2.csv", "tvp_hate_2013-14_Q2.txt", ".csv"),
+    "stop_hate_uk": (
+        "stop_hate_uk/stop_hate_uk_2013-14_Q2.json",
+        "stop_hate_uk_2013-14_Q2.JSON.txt",
+        ".csv or .json",
+    ),
+    "tvp_s27_directions": (
+        "tvp_s27_directions/tvp_s27_directions_2013-14_Q2.csv",
+        "tvp_s27_directions_2013-14_Q2.tsv",
+        ".csv",
+    ),
+    "district_flytipping_returns": (
+        "district_flytipping_returns/flytipping_returns_2013-14_Q2.csv",
+        "flytipping_returns_2013-14_Q2.xls",
+        ".csv",
+    ),
+    "home_office_prc": (
+        "home_office_prc/prc-csp-open-data-table-2011-12-to-2014-15.csv",
+        "prc-csp-open-data-table-2011-12-to-2014-15.ods",
+        ".csv",
+    ),
+    "defra_flytipping": (
+        "defra_flytipping/flytipping_LA_incidents_2011-12_to_2013-14.xlsx",
+        "flytipping_LA_incidents_2011-12_to_2013-14.xlsb",
+        ".csv or .xlsx",
+    ),
+}
+
+
+@pytest.mark.parametrize("source_id", sorted(UNREAD_EXTENSIONS))
+def test_a_file_with_an_extension_the_source_does_not_read_is_named_in_a_warning(
+    tmp_path: Path, source_id: str
+) -> None:
+    delivered, renamed, reads = UNREAD_EXTENSIONS[source_id]
+    folder = tmp_path / source_id
+    folder.mkdir()
+    shutil.copyfile(SAMPLE_RAW_DIR / delivered, folder / renamed)
+    for made_by_the_system in (".DS_Store", "Thumbs.db", "desktop.ini", "~$lock.xlsm"):
+        (folder / made_by_the_system).write_bytes(b"\x00")
+    (folder / "archive").mkdir()
+    result = read(SPECS[source_id], tmp_path)
+    assert result.load_log.num_rows == 0
+    assert [warning for warning in result.warnings if "not read" in warning] == [
+        f"{source_id}/archive/: not read; the source reads only files directly in {source_id}/",
+        f"{source_id}/{renamed}: not read; the source reads only {reads} files",
+    ]
 
 
 # --- row-level problems, one source per family ------------------------------------------------

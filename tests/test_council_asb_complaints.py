@@ -499,3 +499,61 @@ def test_refresh_counts_complaints_monthly_per_district_with_zeros_for_delivered
         ("unknown_district", 1),
         ("unknown_service", 1),
     ]
+
+
+def test_a_district_whose_rows_the_joint_file_could_not_place_is_not_available_not_zero(
+    tmp_path: Path, instance: dg.DagsterInstance
+) -> None:
+    """Every Vale row of the joint file names its district in a spelling not in the aliases:
+    those rows are set aside, and Vale's months (and South's months without a complaint, which
+    may be among them) are not available rather than 0. A malformed row in a one-district
+    file is still that district's: its zeros stand."""
+    raw, wh = tmp_path / "raw", tmp_path / "wh"
+    write_csv(
+        raw,
+        SOUTH_AND_VALE_FILE,
+        SOUTH_AND_VALE_HEADER,
+        [
+            ["SV1", "South Oxfordshire", "04/07/2013 10:15", "Noise", "Amplified music"],
+            ["SV2", "Vale of White Horse DC", "05/07/2013 11:00", "Waste", "Bins on highway"],
+            ["SV3", "Vale of White Horse DC", "06/08/2013", "Noise Nuisance", "Dog barking"],
+        ],
+    )
+    cherwell = write_csv(raw, CHERWELL_FILE, CHERWELL_HEADER, [CHERWELL_ROWS[0]])
+    cherwell.write_bytes(cherwell.read_bytes() + b"EH/13/9,2013-08-01\r\n")  # malformed
+    assert refresh(raw, wh, instance).success
+    assert query(
+        wh,
+        """SELECT source_file, reason_code, count(*) FROM set_aside
+           WHERE source_id = 'council_asb_complaints' GROUP BY ALL ORDER BY ALL""",
+    ) == [
+        (CHERWELL_FILE, "malformed_row", 1),
+        (SOUTH_AND_VALE_FILE, "unknown_district", 2),
+    ]
+    observations = query(
+        wh,
+        """SELECT area_code, split_part(measure_id, '.', 2), month(period_start), value,
+                  value_status
+           FROM observations WHERE source_id = 'council_asb_complaints' ORDER BY ALL""",
+    )
+    available = "not_available"
+    assert observations == [
+        ("E07000177", "domestic_noise", 7, 1.0, "reported"),
+        ("E07000177", "domestic_noise", 8, 0.0, "reported"),
+        ("E07000177", "domestic_noise", 9, 0.0, "reported"),
+        ("E07000177", "domestic_waste", 7, 0.0, "reported"),
+        ("E07000177", "domestic_waste", 8, 0.0, "reported"),
+        ("E07000177", "domestic_waste", 9, 0.0, "reported"),
+        ("E07000179", "domestic_noise", 7, 1.0, "reported"),
+        ("E07000179", "domestic_noise", 8, None, available),
+        ("E07000179", "domestic_noise", 9, None, available),
+        ("E07000179", "domestic_waste", 7, None, available),
+        ("E07000179", "domestic_waste", 8, None, available),
+        ("E07000179", "domestic_waste", 9, None, available),
+        ("E07000180", "domestic_noise", 7, None, available),
+        ("E07000180", "domestic_noise", 8, None, available),
+        ("E07000180", "domestic_noise", 9, None, available),
+        ("E07000180", "domestic_waste", 7, None, available),
+        ("E07000180", "domestic_waste", 8, None, available),
+        ("E07000180", "domestic_waste", 9, None, available),
+    ]

@@ -8,7 +8,14 @@ from pathlib import Path
 import pytest
 from openpyxl import Workbook
 
-from oscp_pipeline.sources.base import Column, FileRejected, parse_date, read_xlsx_table
+from oscp_pipeline.sources.base import (
+    Column,
+    FileRejected,
+    MalformedRow,
+    parse_date,
+    read_delimited,
+    read_xlsx_table,
+)
 
 
 def test_dates_are_read_only_in_declared_formats() -> None:
@@ -65,3 +72,23 @@ def test_a_sheet_whose_header_uses_a_declared_alias_is_found(tmp_path: Path) -> 
     missing = [Column("case_ref", "Case Ref", ""), Column("officer", "Officer", "")]
     with pytest.raises(FileRejected, match="no header row with 'Case Ref', 'Officer' in the first"):
         read_xlsx_table(tmp_path / "t.xlsx", missing, "t.xlsx", sheet="Complaints")
+
+
+def test_a_header_cell_with_a_line_break_is_one_header_row(tmp_path: Path) -> None:
+    """A header cell typed with Alt+Enter arrives quoted with a line break inside: the header is
+    the first record, not the first line, and rows keep the numbers a spreadsheet shows (a
+    quoted line break keeps one row, a blank line is a row)."""
+    path = tmp_path / "t.csv"
+    path.write_bytes(
+        b'Ref,"Date\nReceived"\r\nA1,2013-04-01\r\n\r\nA2,"two\nlines"\r\n'
+        b"A3,2013-04-02,extra\r\nA4,2013-04-03\r\n"
+    )
+    columns = [Column("ref", "Ref", ""), Column("date", "Date Received", "")]
+    records = read_delimited(path, columns, "t.csv")
+    assert records.header_map == {"Ref": "ref", "Date\nReceived": "date"}
+    assert records.table.select(["ref", "date", "row_number"]).to_pylist() == [
+        {"ref": "A1", "date": "2013-04-01", "row_number": 2},
+        {"ref": "A2", "date": "two\nlines", "row_number": 4},
+        {"ref": "A4", "date": "2013-04-03", "row_number": 6},
+    ]
+    assert records.malformed == [MalformedRow(5, 3)]

@@ -517,10 +517,83 @@ def test_two_forces_of_the_same_month_are_both_loaded(tmp_path: Path) -> None:
         ("x_2013-14_Q2 (2).csv", (1, 0, 2)),
         ("tvp_s27_directions_2013-14_Q2.csv", (1, 0, 0)),  # no mark inside other words
         ("vale_of_white_horse_2013-14_Q2.csv", (1, 0, 0)),
+        ("x_2013-14_Q2_replacement.csv", (1, 1, 0)),
+        ("x_2013-14_Q2 resubmission.csv", (1, 1, 0)),
+        ("x_2013-14_Q2_Correction.json", (1, 1, 0)),
+        # Names an analyst gives the bad delivery a correction replaced: no correction mark.
+        ("x_2013-14_Q2_incorrect.json", (1, 0, 0)),
+        ("x_2013-14_Q2_uncorrected.csv", (1, 0, 0)),
+        ("x_2013-14_Q2_not corrected.csv", (1, 0, 0)),
+        ("x_2013-14_Q2_replaced.csv", (1, 0, 0)),
+        ("x_2013-14_Q2_before_update.csv", (1, 0, 0)),
     ],
 )
 def test_delivery_rank_reads_the_marks_partners_use(name: str, rank: tuple[int, int, int]) -> None:
     assert delivery_rank(Path(name)) == rank
+
+
+@pytest.mark.parametrize("old_name", ["_incorrect", "_uncorrected", "_replaced"])
+def test_an_old_delivery_renamed_as_wrong_does_not_replace_the_correction(
+    tmp_path: Path, old_name: str
+) -> None:
+    """The analyst renames the bad first export before saving the complete re-export under the
+    plain name: the word marking the old file is no correction mark, so the later file is
+    loaded (and a warning says the names did not tell)."""
+    old = deliver(tmp_path, HATE_Q2, f"tvp_hate_2013-14_Q2{old_name}.csv")
+    bump_first_total(old)
+    correction = deliver(tmp_path, HATE_Q2)
+    os.utime(old, ns=(1_000_000_000_000_000_000, 1_000_000_000_000_000_000))
+    os.utime(correction, ns=(2_000_000_000_000_000_000, 2_000_000_000_000_000_000))
+    read = read_source("tvp_hate_crime", tmp_path)
+    old_file = old.relative_to(tmp_path).as_posix()
+    assert loaded_files(read) == {HATE_Q2}
+    statuses = {line["source_file"]: line["status"] for line in read.load_log.to_pylist()}
+    assert statuses == {HATE_Q2: "loaded", old_file: "superseded"}
+    deliver(tmp_path / "alone", HATE_Q2)
+    assert read.accepted.equals(read_source("tvp_hate_crime", tmp_path / "alone").accepted)
+    [warning] = read.warnings
+    assert warning.startswith(f"{HATE_Q2} and {old_file} deliver the same period")
+
+
+def test_a_copy_named_for_another_quarter_is_not_taken_for_a_duplicate(tmp_path: Path) -> None:
+    """Q2's extract first sent misnamed as Q3, then the same bytes named Q2, then the real Q3:
+    the Q2 file is read as Q2's delivery, not logged as a copy of the misnamed file (which the
+    real Q3 supersedes), so no quarter is lost."""
+    misnamed = deliver(tmp_path, HATE_Q2, "tvp_hate_2013-14_Q3.csv")
+    os.utime(misnamed, ns=(1_000_000_000_000_000_000, 1_000_000_000_000_000_000))
+    deliver(tmp_path, HATE_Q2)
+    deliver(tmp_path, "tvp_hate_crime/tvp_hate_2013-14_Q3.csv", "tvp_hate_2013-14_Q3_v2.csv")
+    read = read_source("tvp_hate_crime", tmp_path)
+    alone = tmp_path / "alone"
+    deliver(alone, HATE_Q2)
+    deliver(alone, "tvp_hate_crime/tvp_hate_2013-14_Q3.csv")
+    statuses = {line["source_file"]: line["status"] for line in read.load_log.to_pylist()}
+    assert statuses == {
+        HATE_Q2: "loaded",
+        "tvp_hate_crime/tvp_hate_2013-14_Q3.csv": "superseded",
+        "tvp_hate_crime/tvp_hate_2013-14_Q3_v2.csv": "loaded",
+    }
+    months = sorted({str(month) for month in read.accepted.column("month").to_pylist()})
+    assert months == [f"2013-{month:02d}-01" for month in range(7, 13)]
+    assert read.accepted.num_rows == read_source("tvp_hate_crime", alone).accepted.num_rows
+
+
+def test_a_copy_of_a_superseded_delivery_does_not_say_it_is_loaded(tmp_path: Path) -> None:
+    original = deliver(tmp_path, HATE_Q2)
+    resent = deliver(tmp_path, HATE_Q2, "tvp_hate_2013-14_Q2 (resent).csv")
+    os.utime(original, ns=(1_000_000_000_000_000_000, 1_000_000_000_000_000_000))
+    os.utime(resent, ns=(2_000_000_000_000_000_000, 2_000_000_000_000_000_000))
+    bump_first_total(deliver(tmp_path, HATE_Q2, "tvp_hate_2013-14_Q2_v2.csv"))
+    read = read_source("tvp_hate_crime", tmp_path)
+    lines = {line["source_file"]: line for line in read.load_log.to_pylist()}
+    assert lines[HATE_Q2]["status"] == "superseded"
+    copy = lines["tvp_hate_crime/tvp_hate_2013-14_Q2 (resent).csv"]
+    assert (copy["status"], copy["rows_read"]) == ("duplicate", 0)
+    assert copy["message"] == (
+        f"identical (same SHA-256) to {HATE_Q2}, which is superseded (see its load-log line); "
+        "not read again"
+    )
+    assert loaded_files(read) == {"tvp_hate_crime/tvp_hate_2013-14_Q2_v2.csv"}
 
 
 def drop_last_row(path: Path) -> None:

@@ -137,6 +137,18 @@ class FileRead:
     # ``latest_deliveries`` decided), for ``reads_each_delivery_once``.
     replaced: dict[str, str] = field(default_factory=dict)
 
+    def with_warnings(self, warnings: list[str]) -> FileRead:
+        """The same read with further warnings first (files passed over before reading)."""
+        if not warnings:
+            return self
+        return FileRead(
+            self.accepted,
+            self.set_aside,
+            self.load_log,
+            [*warnings, *self.warnings],
+            self.replaced,
+        )
+
     def with_log_lines(self, lines: list[dict[str, object]]) -> FileRead:
         """The same read with further load-log lines (files held back before reading)."""
         if not lines:
@@ -214,46 +226,98 @@ def _sha256_of(path: Path, size: int, mtime_ns: int) -> str:
     return digest.hexdigest()
 
 
+# What a file's name says it delivers (a quarter, a month, the years of a release), as a reader
+# reads it from the name; None when the name gives none. ``FileRejected`` and ``ValueError``
+# from it mean the name gives none too: the reader rejects that file and says why.
+NamedPeriod = Callable[[Path], object]
+
+
+def _named_period_of(path: Path, named_period: NamedPeriod | None) -> object:
+    """The period ``path``'s name gives, by ``named_period``; None when it gives none."""
+    if named_period is None:
+        return None
+    try:
+        return named_period(path)
+    except (FileRejected, ValueError):
+        return None
+
+
 def distinct_deliveries(
-    source_id: str, paths: Sequence[Path], raw_dir: Path
-) -> tuple[list[Path], list[dict[str, object]]]:
-    """``paths`` without exact copies of an earlier delivery, and a load-log line per copy.
+    paths: Sequence[Path], named_period: NamedPeriod | None = None
+) -> tuple[list[Path], dict[Path, Path]]:
+    """``paths`` without exact copies of an earlier delivery, and each copy with the delivery
+    it repeats (see ``duplicate_log_lines``).
 
     The same bytes delivered twice under two names (a resend, a copy in the wrong folder) are
-    one delivery: reading both would count every row twice. The copy is logged as
-    ``duplicate``, naming the file it repeats, and none of its rows is read. The delivery read
-    is the earliest (by modification time, then by name). Files with no data rows (empty, or a
-    header only) are never copies of each other: two quarters can both be empty.
+    one delivery: reading both would count every row twice. The delivery read is the earliest
+    (by modification time, then by name). A copy whose name gives another period than the
+    earlier file's (``named_period``) is no copy of it: it is the delivery of its own period
+    (a misnamed file resent under the right name), and the reader decides what each file loads.
+    A copy whose name gives no period claims none: it is a copy of the earliest file of the same
+    bytes whose name gives one, if any. Files with no data rows (empty, or a header only) are
+    never copies of each other: two quarters can both be empty.
     """
     # Hashing reads every byte (a national quarter is 300 MB) and hashlib releases the GIL
     # while it works, so the files are hashed on every core.
     with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
         digests = dict(zip(paths, pool.map(sha256_of, paths), strict=True))
-    kept: dict[str, Path] = {}
+    named = {path: _named_period_of(path, named_period) for path in paths}
+    kept: dict[tuple[str, object], Path] = {}
+    first_named: dict[str, Path] = {}  # per content, the earliest file whose name gives a period
     for path in sorted(paths, key=lambda p: (p.stat().st_mtime_ns, str(p))):
         if _has_data_rows(path):
-            kept.setdefault(digests[path], path)
+            kept.setdefault((digests[path], named[path]), path)
+            if named[path] is not None:
+                first_named.setdefault(digests[path], path)
     distinct: list[Path] = []
-    copies: list[dict[str, object]] = []
+    copies: dict[Path, Path] = {}
     for path in paths:
-        original = kept.get(digests[path], path)
+        original = kept.get((digests[path], named[path]), path)
+        if named[path] is None:
+            original = first_named.get(digests[path], original)
         if original == path:
             distinct.append(path)
-            continue
-        copies.append(
+        else:
+            copies[path] = original
+    return distinct, copies
+
+
+def duplicate_log_lines(
+    source_id: str, copies: dict[Path, Path], raw_dir: Path, read: FileRead
+) -> list[dict[str, object]]:
+    """A ``duplicate`` load-log line per copy (``distinct_deliveries``): none of its rows is
+    read, and the message names the file it repeats and what became of that file in ``read``
+    (loaded, superseded, rejected, quarantined), so it never says a file is loaded that is
+    not."""
+    logged = [(str(line["source_file"]), line["status"]) for line in read.load_log.to_pylist()]
+    lines = []
+    for copy, original in copies.items():
+        original_file = relative_source_file(original, raw_dir)
+        # A workbook has a line per sheet: 'file.xlsx#Sheet'.
+        statuses = {
+            status
+            for name, status in logged
+            if name == original_file or name.startswith(f"{original_file}#")
+        }
+        if statuses == {"loaded"}:
+            outcome = "which is loaded"
+        elif statuses:
+            outcome = f"which is {' and '.join(sorted(statuses))} (see its load-log line)"
+        else:
+            outcome = "which has no load-log line"
+        lines.append(
             load_log_row(
                 source_id,
-                relative_source_file(path, raw_dir),
-                digests[path],
+                relative_source_file(copy, raw_dir),
+                sha256_of(copy),
                 "",
                 (None, None),
                 (0, 0, 0),
                 "duplicate",
-                f"identical (same SHA-256) to {relative_source_file(original, raw_dir)}, "
-                "which is loaded; not read again",
+                f"identical (same SHA-256) to {original_file}, {outcome}; not read again",
             )
         )
-    return distinct, copies
+    return lines
 
 
 def _has_data_rows(path: Path) -> bool:
@@ -296,14 +360,17 @@ def mark_superseded(read: FileRead) -> FileRead:
     )
 
 
-def reads_each_delivery_once(source_id: str) -> Callable[[ReadFiles], ReadFiles]:
+def reads_each_delivery_once(
+    source_id: str, named_period: NamedPeriod | None = None
+) -> Callable[[ReadFiles], ReadFiles]:
     """Decorate a reader of a list of files so exact copies are logged, not read twice, and a
-    file a later delivery replaced is logged as superseded."""
+    file a later delivery replaced is logged as superseded. ``named_period`` reads the period
+    a file's name gives, as the reader does: only a file of the same period can be a copy."""
 
     def decorate(read_files: ReadFiles) -> ReadFiles:
         @functools.wraps(read_files)
         def read(paths: list[Path], raw_dir: Path) -> FileRead:
-            return read_each_delivery_once(source_id, read_files, paths, raw_dir)
+            return read_each_delivery_once(source_id, read_files, paths, raw_dir, named_period)
 
         return read
 
@@ -311,9 +378,14 @@ def reads_each_delivery_once(source_id: str) -> Callable[[ReadFiles], ReadFiles]
 
 
 def read_each_delivery_once(
-    source_id: str, read_files: ReadFiles, paths: list[Path], raw_dir: Path
+    source_id: str,
+    read_files: ReadFiles,
+    paths: list[Path],
+    raw_dir: Path,
+    named_period: NamedPeriod | None = None,
 ) -> FileRead:
-    """Read ``paths`` with ``read_files``: exact copies logged and not read twice, a re-delivery
+    """Read ``paths`` with ``read_files``: exact copies of a delivery of the same period (as
+    ``named_period`` reads it from the name) logged and not read twice, a re-delivery
     that loads no row held back so that the delivery it would replace stays loaded, and a file
     a later delivery replaced logged as superseded.
 
@@ -323,7 +395,7 @@ def read_each_delivery_once(
     loads rows without them: a whole-force street file re-downloaded for another county loads
     nothing either way, and is not suspect for that.
     """
-    distinct, copies = distinct_deliveries(source_id, paths, raw_dir)
+    distinct, copies = distinct_deliveries(paths, named_period)
     named = {relative_source_file(path, raw_dir): path for path in distinct}
 
     def read_without(apart: Collection[str]) -> FileRead:
@@ -343,10 +415,12 @@ def read_each_delivery_once(
         if any(loaded.get(name, 0) for name in earlier)
     }
     if not held:
-        return mark_superseded(first.with_log_lines(copies))
-    if held != apart:
-        current = read_without(held)
-    return mark_superseded(_held_back(held, found_in, current).with_log_lines(copies))
+        read = mark_superseded(first)
+    else:
+        if held != apart:
+            current = read_without(held)
+        read = mark_superseded(_held_back(held, found_in, current))
+    return read.with_log_lines(duplicate_log_lines(source_id, copies, raw_dir, read))
 
 
 def _rows_loaded(read: FileRead) -> dict[str, int]:
@@ -415,11 +489,42 @@ def source_files(raw_dir: Path, folder: str, suffixes: Collection[str]) -> list[
     """The files in ``<raw>/<folder>`` with one of ``suffixes`` (any case), in a stable order.
 
     A source with no folder yet has no files: a partner that has not delivered is not an error.
+    What else the folder holds is named by ``unread_files_warnings``.
     """
     directory = raw_dir / folder
     if not directory.is_dir():
         return []
     return sorted(path for path in directory.iterdir() if path.suffix.lower() in suffixes)
+
+
+# Files the operating system or Office leave beside a delivery, which hold no data: macOS's
+# '.DS_Store' and '._' files, Windows's 'Thumbs.db' and 'desktop.ini', Office's '~$' lock files.
+_SYSTEM_FILE_NAMES = frozenset({"thumbs.db", "desktop.ini"})
+
+
+def is_system_file(path: Path) -> bool:
+    """Whether ``path`` is a file the system or Office made, not a delivery."""
+    return path.name.startswith((".", "~$")) or path.name.casefold() in _SYSTEM_FILE_NAMES
+
+
+def unread_files_warnings(raw_dir: Path, folder: str, suffixes: Collection[str]) -> list[str]:
+    """A warning for each file or folder in ``<raw>/<folder>`` that ``source_files`` passes
+    over, naming it and what the source reads: a quarter sent as a '.xlsm' workbook or a '.txt'
+    export must not disappear unseen. Files the system or Office made are not named."""
+    directory = raw_dir / folder
+    if not directory.is_dir():
+        return []
+    reads = " or ".join(sorted(suffixes))
+    warnings = []
+    for path in sorted(directory.iterdir()):
+        if is_system_file(path):
+            continue
+        name = relative_source_file(path, raw_dir)
+        if path.is_dir():
+            warnings.append(f"{name}/: not read; the source reads only files directly in {folder}/")
+        elif path.suffix.lower() not in suffixes:
+            warnings.append(f"{name}: not read; the source reads only {reads} files")
+    return warnings
 
 
 def relative_source_file(path: Path, raw_dir: Path) -> str:
@@ -677,8 +782,10 @@ def read_csv_header(
     """The header cells of a CSV file (UTF-8 bytes), matched to the contract's columns.
 
     Returns (header cells, found header -> canonical name, positions of unknown headers). A
-    file that is not text, or whose first line is not a header of the contract, is rejected
-    saying why.
+    file that is not text, or whose first row is not a header of the contract, is rejected
+    saying why. The header is the file's first record, which a line break inside a quoted cell
+    does not end (Excel writes a header cell typed with Alt+Enter as ``"Date<LF>Received"``);
+    the data rows are parsed after that record, not after its first line.
     """
     if b"\x00" in utf8:
         raise FileRejected(
@@ -686,13 +793,14 @@ def read_csv_header(
             "the file is not text (it contains NUL bytes); expected a CSV text file "
             "(UTF-8, Windows-1252 or UTF-16)",
         )
-    # newline="": a lone CR ends the header row, as it ends every row for the CSV parser.
-    header_text = utf8.decode("utf-8").split("\n", 1)[0]
+    # newline="": a lone CR ends the header row, as it ends every row for the CSV parser. The
+    # text is decoded as the parser reads it, so only the header's bytes are decoded.
+    text = io.TextIOWrapper(io.BytesIO(utf8), encoding="utf-8", newline="")
     try:
-        first_line = next(csv.reader(io.StringIO(header_text, newline="")), [])
+        first_line = next(csv.reader(text), [])
     except csv.Error as error:
         raise FileRejected(
-            source_file, f"the first line is not a CSV header row ({error}); expected column names"
+            source_file, f"the first row is not a CSV header row ({error}); expected column names"
         ) from error
     try:
         header_map, unknown = match_header(first_line, columns, source_file)
@@ -767,7 +875,9 @@ def _parse_csv(
             io.BytesIO(utf8),
             read_options=pa_csv.ReadOptions(
                 column_names=column_names,
-                skip_rows=1,
+                # The header is one record, though a quoted cell may hold a line break:
+                # skip_rows would skip one line, skip_rows_after_names skips a parsed record.
+                skip_rows_after_names=1,
                 use_threads=use_threads,
                 block_size=block_size,
             ),
@@ -1307,13 +1417,35 @@ def read_xlsx_table(
 _VERSION_MARK = re.compile(
     r"(?<![a-z0-9])(?:v|ver|version|rev|revision)[ _.-]?(?P<number>[0-9]{1,4})(?![0-9])", re.I
 )
-_CORRECTION_MARK = re.compile(r"correct|revised|amend|updated?(?![a-z])|resubmi|replace", re.I)
+# A correction mark is a whole word: an analyst who renames the bad first export
+# '..._incorrect', '..._uncorrected', '..._replaced' or '..._before_update' marks the file a
+# correction replaced, which must not rank above that correction. A word negated by the word
+# before it ('not corrected', 'pre-correction') is no mark either.
+CORRECTION_WORDS = (
+    "corrected",
+    "correction",
+    "revised",
+    "amended",
+    "amendment",
+    "updated",
+    "resubmitted",
+    "resubmission",
+    "replacement",
+)
+_CORRECTION_MARK = re.compile(
+    r"(?<![a-z])(?P<negation>(?:not|non|un|pre|before)[ _.-]?)?"
+    rf"(?:{'|'.join(CORRECTION_WORDS)})(?![a-z])",
+    re.I,
+)
 _COPY_MARK = re.compile(r"\((?P<number>[0-9]{1,3})\)\s*$")
 
 # The rule above as the data-sharing specification states it to partners.
 DELIVERY_ORDER_RULE = (
     "A later delivery is named so: a higher version ('_v2'; '_v10' is later than '_v9') or a "
-    "correction mark ('corrected', 'revised', 'amended', 'updated') the earlier name lacks. A "
+    "correction mark the earlier name lacks: one of the words "
+    + ", ".join(f"'{word}'" for word in CORRECTION_WORDS)
+    + ", as a whole word ('incorrect', 'uncorrected', 'not corrected' and 'replaced' are not "
+    "correction marks). A "
     "re-delivery that cannot be read is rejected, and one none of whose rows can be loaded is "
     "quarantined when the earlier delivery has rows to load; either way the earlier delivery "
     "stays loaded. When the names do not tell, "
@@ -1333,7 +1465,7 @@ def delivery_rank(path: Path) -> tuple[int, int, int]:
     copy = _COPY_MARK.search(stem)
     return (
         max(versions, default=1),
-        1 if _CORRECTION_MARK.search(stem) else 0,
+        1 if any(mark["negation"] is None for mark in _CORRECTION_MARK.finditer(stem)) else 0,
         int(copy["number"]) if copy else 0,
     )
 

@@ -271,7 +271,15 @@ def read_all(raw_dir: Path, layouts: Sequence[CouncilLayout] = LAYOUTS) -> FileR
     def read_files(paths: list[Path], raw_dir: Path) -> FileRead:
         return _read_council_files([(path, claims_of[path]) for path in paths], raw_dir)
 
-    read = read_each_delivery_once(SOURCE_ID, read_files, list(claims_of), raw_dir)
+    # Only the quarter tells a copy from another delivery: the same bytes in another
+    # council's folder are a copy misplaced, not a second council's complaints.
+    read = read_each_delivery_once(
+        SOURCE_ID,
+        read_files,
+        list(claims_of),
+        raw_dir,
+        named_period=lambda path: file_quarter(path.name, ""),
+    )
     return FileRead(read.accepted, read.set_aside, read.load_log, warnings + read.warnings)
 
 

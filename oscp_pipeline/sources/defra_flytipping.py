@@ -52,6 +52,7 @@ from oscp_pipeline.sources.base import (
     sha256_of,
     source_files,
     unknown_columns_warnings,
+    unread_files_warnings,
     year_outside_file,
 )
 
@@ -217,9 +218,13 @@ def build_contract() -> SourceContract:
     )
 
 
+# The files the source reads; any other file in its folder is named in a warning.
+FILE_SUFFIXES = (".csv", ".xlsx")
+
+
 def discover_files(raw_dir: Path) -> list[Path]:
     """Every DEFRA table under ``<raw>/defra_flytipping`` (CSV or XLSX), in a stable order."""
-    return source_files(raw_dir, SOURCE_ID, (".csv", ".xlsx"))
+    return source_files(raw_dir, SOURCE_ID, FILE_SUFFIXES)
 
 
 def read_file(path: Path, source_file: str) -> RawRecords:
@@ -263,7 +268,7 @@ def _parse_count(text: str) -> tuple[float | None, str] | None:
     return float(cleaned), "reported"
 
 
-@reads_each_delivery_once(SOURCE_ID)
+@reads_each_delivery_once(SOURCE_ID, named_period=financial_years_named)
 def read_defra_files(paths: list[Path], raw_dir: Path) -> FileRead:
     """Read every DEFRA release together, loading each district-year from the newest release."""
     scope = current_scope()
@@ -562,7 +567,8 @@ def measures() -> list[dict[str, str | None]]:
 
 
 def read_all(raw_dir: Path) -> FileRead:
-    return read_defra_files(discover_files(raw_dir), raw_dir)
+    read = read_defra_files(discover_files(raw_dir), raw_dir)
+    return read.with_warnings(unread_files_warnings(raw_dir, SOURCE_ID, FILE_SUFFIXES))
 
 
 RECONCILE_SQL = """

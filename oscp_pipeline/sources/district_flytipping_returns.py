@@ -47,6 +47,7 @@ from oscp_pipeline.sources.base import (
     source_files,
     superseded_reason,
     unknown_columns_warnings,
+    unread_files_warnings,
     year_outside_file,
 )
 
@@ -161,8 +162,12 @@ def build_contract() -> SourceContract:
     )
 
 
+# The files the source reads; any other file in its folder is named in a warning.
+FILE_SUFFIXES = (".csv",)
+
+
 def discover_files(raw_dir: Path) -> list[Path]:
-    return source_files(raw_dir, SOURCE_ID, (".csv",))
+    return source_files(raw_dir, SOURCE_ID, FILE_SUFFIXES)
 
 
 def file_quarter(path: Path) -> dt.date | None:
@@ -250,10 +255,11 @@ def _classify(
 
 
 def read_all(raw_dir: Path) -> FileRead:
-    return read_returns(discover_files(raw_dir), raw_dir)
+    read = read_returns(discover_files(raw_dir), raw_dir)
+    return read.with_warnings(unread_files_warnings(raw_dir, SOURCE_ID, FILE_SUFFIXES))
 
 
-@reads_each_delivery_once(SOURCE_ID)
+@reads_each_delivery_once(SOURCE_ID, named_period=file_quarter)
 def read_returns(paths: list[Path], raw_dir: Path) -> FileRead:
     """Read quarterly returns; each council, quarter and land type is loaded once.
 

@@ -54,6 +54,7 @@ from oscp_pipeline.sources.base import (
     sha256_of,
     source_files,
     unknown_columns_warnings,
+    unread_files_warnings,
     year_outside_file,
 )
 
@@ -223,8 +224,12 @@ def _partnership_areas() -> dict[str, dict]:
     return {row["area_code"]: row for row in load_reference_table("areas").to_pylist()}
 
 
+# The files the source reads; any other file in its folder is named in a warning.
+FILE_SUFFIXES = (".csv",)
+
+
 def discover_files(raw_dir: Path) -> list[Path]:
-    return source_files(raw_dir, SOURCE_ID, (".csv",))
+    return source_files(raw_dir, SOURCE_ID, FILE_SUFFIXES)
 
 
 def _quarter_start(year_text: str, quarter_text: str) -> tuple[dt.date | None, str]:
@@ -240,7 +245,8 @@ def _quarter_start(year_text: str, quarter_text: str) -> tuple[dt.date | None, s
 
 
 def read_all(raw_dir: Path) -> FileRead:
-    return read_releases(discover_files(raw_dir), raw_dir)
+    read = read_releases(discover_files(raw_dir), raw_dir)
+    return read.with_warnings(unread_files_warnings(raw_dir, SOURCE_ID, FILE_SUFFIXES))
 
 
 # The delivered rows as the set-based rules read them: the published text, with the values
@@ -389,7 +395,7 @@ ORDER BY source_file, row_number
 """
 
 
-@reads_each_delivery_once(SOURCE_ID)
+@reads_each_delivery_once(SOURCE_ID, named_period=financial_years_named)
 def read_releases(paths: list[Path], raw_dir: Path) -> FileRead:
     """Read releases; each ONS CSP, quarter and offence code comes from the newest one.
 

@@ -251,7 +251,7 @@ END
 """
 
 
-@reads_each_delivery_once(SOURCE_ID)
+@reads_each_delivery_once(SOURCE_ID, named_period=file_month)
 def read_street_files(paths: list[Path], raw_dir: Path) -> FileRead:
     """Read street files together, so a Crime ID repeated across a month is counted once.
 

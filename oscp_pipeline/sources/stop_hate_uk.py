@@ -62,6 +62,7 @@ from oscp_pipeline.sources.base import (
     source_files,
     superseded_reason,
     unknown_columns_warnings,
+    unread_files_warnings,
 )
 
 SOURCE_ID = "stop_hate_uk"
@@ -234,16 +235,26 @@ def build_contract() -> SourceContract:
 
 
 def file_quarter(path: Path) -> dt.date | None:
-    """First day of the financial quarter an export covers, from its name; None if unnamed."""
+    """First day of the financial quarter an export covers, from its name; None if unnamed.
+
+    A name whose quarter is no financial quarter ('2014-16') is rejected saying why.
+    """
     match = FILE_NAME.match(path.name)
     if not match:
         return None
-    return periods.quarter_start_of_label(f"{match['year']} {match['quarter'].upper()}")
+    try:
+        return periods.quarter_start_of_label(f"{match['year']} {match['quarter'].upper()}")
+    except ValueError as error:
+        raise FileRejected(path.name, f"the file name gives no valid quarter: {error}") from error
+
+
+# The files the source reads; any other file in its folder is named in a warning.
+FILE_SUFFIXES = tuple(DATE_FORMATS)
 
 
 def discover_files(raw_dir: Path) -> list[Path]:
     """Every CSV or JSON export under ``<raw>/stop_hate_uk``, in a stable order."""
-    return source_files(raw_dir, SOURCE_ID, DATE_FORMATS.keys())
+    return source_files(raw_dir, SOURCE_ID, FILE_SUFFIXES)
 
 
 @dataclass
@@ -281,7 +292,8 @@ def _read_csv(path: Path, source_file: str) -> _Delivery:
             io.BytesIO(utf8),
             read_options=pa_csv.ReadOptions(
                 column_names=names,
-                skip_rows=1,
+                # the header record, though a quoted cell may hold a line break (read_delimited)
+                skip_rows_after_names=1,
                 use_threads=False,
                 # every row must fit in one block: a long narrative must not reject the file
                 block_size=max(1 << 20, min(len(utf8) + 1, 1 << 30)),
@@ -445,7 +457,7 @@ def _county_codes() -> frozenset[str]:
     return frozenset(row["area_code"] for row in areas if row["area_type"] == "county")
 
 
-@reads_each_delivery_once(SOURCE_ID)
+@reads_each_delivery_once(SOURCE_ID, named_period=file_quarter)
 def read_exports(paths: list[Path], raw_dir: Path) -> FileRead:
     """Read every export together, so a Reference repeated in a later export is counted once.
 
@@ -460,9 +472,23 @@ def read_exports(paths: list[Path], raw_dir: Path) -> FileRead:
     warnings: list[str] = []
     readable: dict[str, tuple[Path, dt.date]] = {}
     deliveries: dict[str, _Delivery] = {}
-    for path in sorted(paths, key=lambda p: (file_quarter(p) or dt.date.min, p.name)):
+
+    def in_quarter_order(path: Path) -> tuple[dt.date, str]:
+        try:
+            quarter = file_quarter(path)
+        except FileRejected:  # rejected below, naming the problem
+            quarter = None
+        return quarter or dt.date.min, path.name
+
+    for path in sorted(paths, key=in_quarter_order):
         source_file = relative_source_file(path, raw_dir)
-        quarter = file_quarter(path)
+        try:
+            quarter = file_quarter(path)
+        except FileRejected as rejected:
+            log_lines.append(
+                rejected_log_row(SOURCE_ID, source_file, sha256_of(path), rejected.problem)
+            )
+            continue
         if quarter is None:
             problem = (
                 "the file name does not give the quarter it covers; expected "
@@ -557,7 +583,8 @@ def read_exports(paths: list[Path], raw_dir: Path) -> FileRead:
 
 
 def read_all(raw_dir: Path) -> FileRead:
-    return read_exports(discover_files(raw_dir), raw_dir)
+    read = read_exports(discover_files(raw_dir), raw_dir)
+    return read.with_warnings(unread_files_warnings(raw_dir, SOURCE_ID, FILE_SUFFIXES))
 
 
 def measures() -> list[dict[str, str | None]]:

@@ -49,6 +49,7 @@ from oscp_pipeline.sources.base import (
     source_files,
     superseded_reason,
     unknown_columns_warnings,
+    unread_files_warnings,
 )
 
 SOURCE_ID = "tvp_domestic_abuse"
@@ -196,6 +197,12 @@ def quarter_of(path: Path, pattern: re.Pattern[str], expected: str) -> dt.date:
         return periods.quarter_start_of_label(f"{match['year']} Q{match['quarter']}")
     except ValueError as error:
         raise FileRejected(path.name, f"the file name gives no valid quarter: {error}") from error
+
+
+def named_quarter(path: Path) -> dt.date:
+    """The quarter a delivery's name gives (``quarter_of``), for telling a resent copy from a
+    delivery of another quarter."""
+    return quarter_of(path, FILE_NAME, "")
 
 
 def distinct_rows(figures: list[dict[str, object]]) -> int:
@@ -529,12 +536,18 @@ def _aside(sheet: Sheet, row: SheetRow, code: str, reason: str) -> dict[str, obj
     return set_aside_row(SOURCE_ID, sheet.source_file, row.number, code, reason, sheet.record(row))
 
 
+# The files the source reads; any other file in its folder is named in a warning.
+FILE_SUFFIXES = (".xlsx",)
+
+
 def discover_files(raw_dir: Path) -> list[Path]:
     """Every workbook under ``<raw>/tvp_domestic_abuse`` (not Excel's ``~$`` lock files)."""
-    return [p for p in source_files(raw_dir, SOURCE_ID, (".xlsx",)) if not p.name.startswith("~$")]
+    return [
+        p for p in source_files(raw_dir, SOURCE_ID, FILE_SUFFIXES) if not p.name.startswith("~$")
+    ]
 
 
-@reads_each_delivery_once(SOURCE_ID)
+@reads_each_delivery_once(SOURCE_ID, named_period=named_quarter)
 def read_workbooks(paths: list[Path], raw_dir: Path) -> FileRead:
     """Read every workbook together, so that a later delivery of a quarter replaces an earlier.
 
@@ -633,7 +646,8 @@ def _loaded_line(
 
 
 def read_all(raw_dir: Path) -> FileRead:
-    return read_workbooks(discover_files(raw_dir), raw_dir)
+    read = read_workbooks(discover_files(raw_dir), raw_dir)
+    return read.with_warnings(unread_files_warnings(raw_dir, SOURCE_ID, FILE_SUFFIXES))
 
 
 def measures() -> list[dict[str, str | None]]:

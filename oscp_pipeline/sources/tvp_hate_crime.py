@@ -48,6 +48,7 @@ from oscp_pipeline.sources.base import (
     source_files,
     superseded_reason,
     unknown_columns_warnings,
+    unread_files_warnings,
 )
 from oscp_pipeline.sources.tvp_domestic_abuse import (
     accepted_areas,
@@ -198,9 +199,13 @@ def measure_id(measure: str, strand: str | None) -> str:
     return f"{SOURCE_ID}.{measure}_{'total' if strand is None else 'strand_' + strand}"
 
 
+# The files the source reads; any other file in its folder is named in a warning.
+FILE_SUFFIXES = (".csv",)
+
+
 def discover_files(raw_dir: Path) -> list[Path]:
     """Every extract under ``<raw>/tvp_hate_crime``, in a stable order."""
-    return source_files(raw_dir, SOURCE_ID, (".csv",))
+    return source_files(raw_dir, SOURCE_ID, FILE_SUFFIXES)
 
 
 class _Row:
@@ -386,6 +391,12 @@ def _malformed(records: RawRecords) -> list[tuple[int, str, str, str]]:
     ]
 
 
+def named_quarter(path: Path) -> dt.date:
+    """The quarter a delivery's name gives (``quarter_of``), for telling a resent copy from a
+    delivery of another quarter."""
+    return quarter_of(path, FILE_NAME, "")
+
+
 def read_extract(
     path: Path, source_file: str, records: RawRecords, quarter: dt.date, replaced_by: str | None
 ) -> FileRead:
@@ -422,7 +433,7 @@ def read_extract(
     )
 
 
-@reads_each_delivery_once(SOURCE_ID)
+@reads_each_delivery_once(SOURCE_ID, named_period=named_quarter)
 def read_extracts(paths: list[Path], raw_dir: Path) -> FileRead:
     """Read every extract together, so that a later delivery of a quarter replaces an earlier.
 
@@ -472,7 +483,8 @@ def read_extracts(paths: list[Path], raw_dir: Path) -> FileRead:
 
 
 def read_all(raw_dir: Path) -> FileRead:
-    return read_extracts(discover_files(raw_dir), raw_dir)
+    read = read_extracts(discover_files(raw_dir), raw_dir)
+    return read.with_warnings(unread_files_warnings(raw_dir, SOURCE_ID, FILE_SUFFIXES))
 
 
 STRAND_NOTE = (

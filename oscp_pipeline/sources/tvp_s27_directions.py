@@ -52,6 +52,7 @@ from oscp_pipeline.sources.base import (
     source_files,
     superseded_reason,
     unknown_columns_warnings,
+    unread_files_warnings,
 )
 
 SOURCE_ID = "tvp_s27_directions"
@@ -142,16 +143,26 @@ def build_contract() -> SourceContract:
 
 
 def file_quarter(path: Path) -> dt.date | None:
-    """First day of the financial quarter a file covers, from its name; None if unnamed."""
+    """First day of the financial quarter a file covers, from its name; None if unnamed.
+
+    A name whose quarter is no financial quarter ('2013-15') is rejected saying why.
+    """
     match = FILE_NAME.match(path.name)
     if not match:
         return None
-    return periods.quarter_start_of_label(f"{match['year']} {match['quarter'].upper()}")
+    try:
+        return periods.quarter_start_of_label(f"{match['year']} {match['quarter'].upper()}")
+    except ValueError as error:
+        raise FileRejected(path.name, f"the file name gives no valid quarter: {error}") from error
+
+
+# The files the source reads; any other file in its folder is named in a warning.
+FILE_SUFFIXES = (".csv",)
 
 
 def discover_files(raw_dir: Path) -> list[Path]:
     """Every CSV under ``<raw>/tvp_s27_directions``, in a stable order."""
-    return source_files(raw_dir, SOURCE_ID, (".csv",))
+    return source_files(raw_dir, SOURCE_ID, FILE_SUFFIXES)
 
 
 def _classify(row: dict[str, str], quarter: dt.date) -> tuple[str, str] | dict[str, object]:
@@ -214,7 +225,7 @@ def _nothing_loaded_while_in_force(quarter: dt.date, reasons: Counter[str]) -> s
     )
 
 
-@reads_each_delivery_once(SOURCE_ID)
+@reads_each_delivery_once(SOURCE_ID, named_period=file_quarter)
 def read_direction_files(paths: list[Path], raw_dir: Path) -> FileRead:
     """Read every quarterly file; each row is loaded or set aside with its reason.
 
@@ -230,7 +241,11 @@ def read_direction_files(paths: list[Path], raw_dir: Path) -> FileRead:
     for path in paths:
         source_file = relative_source_file(path, raw_dir)
         digest = sha256_of(path)
-        quarter = file_quarter(path)
+        try:
+            quarter = file_quarter(path)
+        except FileRejected as rejected:
+            log_lines.append(rejected_log_row(SOURCE_ID, source_file, digest, rejected.problem))
+            continue
         if quarter is None:
             problem = (
                 "the file name does not give the quarter it covers; expected "
@@ -310,7 +325,8 @@ def read_direction_files(paths: list[Path], raw_dir: Path) -> FileRead:
 
 
 def read_all(raw_dir: Path) -> FileRead:
-    return read_direction_files(discover_files(raw_dir), raw_dir)
+    read = read_direction_files(discover_files(raw_dir), raw_dir)
+    return read.with_warnings(unread_files_warnings(raw_dir, SOURCE_ID, FILE_SUFFIXES))
 
 
 def measures() -> list[dict[str, str | None]]:
