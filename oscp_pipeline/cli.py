@@ -12,6 +12,7 @@ import os
 import sys
 import warnings
 from pathlib import Path
+from typing import Any
 
 import dagster as dg
 
@@ -50,7 +51,7 @@ def execute_refresh(
     resources: dict[str, dg.ConfigurableResource], instance: dg.DagsterInstance
 ) -> dg.ExecuteInProcessResult:
     """Materialise every asset for every quarter present in the raw folder, in one run."""
-    from oscp_pipeline.definitions import build_definitions
+    from oscp_pipeline.definitions import UNPARTITIONED_ASSET_KEYS, build_definitions
     from oscp_pipeline.refresh import quarters_to_refresh, refresh_tags, withdrawn_quarters
     from oscp_pipeline.resources import RawData, WarehouseStore
 
@@ -77,21 +78,24 @@ def execute_refresh(
             tags=refresh_tags(quarters),
             raise_on_error=False,
         )
-    print("No street-level files found; refreshing the other sources and the warehouse")
-    unpartitioned = [
-        key
-        for key in job.asset_layer.executable_asset_keys
-        if not job.asset_layer.get(key).partitions_def
-    ]
+    if skipped:
+        print(
+            "No finished quarter has street-level files; refreshing the other sources and "
+            "the warehouse"
+        )
+    else:
+        print("No street-level files found; refreshing the other sources and the warehouse")
     return job.execute_in_process(
         run_config=RUN_CONFIG,
         instance=instance,
         raise_on_error=False,
-        asset_selection=unpartitioned,
+        asset_selection=UNPARTITIONED_ASSET_KEYS,
     )
 
 
 def _report(result: dg.ExecuteInProcessResult, store: object) -> int:
+    from oscp_pipeline.assets.reports import REPORT_KEYS
+    from oscp_pipeline.assets.warehouse import WAREHOUSE_KEY
     from oscp_pipeline.resources import WarehouseStore
 
     assert isinstance(store, WarehouseStore)
@@ -107,6 +111,14 @@ def _report(result: dg.ExecuteInProcessResult, store: object) -> int:
                 f"  {label} {evaluation.asset_key.to_user_string()} / {evaluation.check_name}: "
                 f"{description[:500]}"
             )
+    materialised = _materialised(result)
+    published_now = WAREHOUSE_KEY in materialised
+    written_reports = [
+        Path(str(metadata["path"].value))
+        for key in REPORT_KEYS
+        for metadata in [materialised.get(key, {})]
+        if isinstance(metadata.get("path"), dg.PathMetadataValue)
+    ]
     published = warehouse.published_path(store.path)
     if published.exists():
         with warehouse.read_only(store.path) as connection:
@@ -118,7 +130,10 @@ def _report(result: dg.ExecuteInProcessResult, store: object) -> int:
                 FROM load_log GROUP BY ALL ORDER BY source_id
                 """
             ).fetchall()
-        state = "now published" if result.success else "still published, unchanged by this run"
+        if published_now:
+            state = "now published" if result.success else "published by this run"
+        else:
+            state = "still published, unchanged by this run"
         print(f"\nWarehouse {state}, by source:")
         print(f"  {'source':<28}{'files':>7}{'rows read':>12}{'loaded':>10}{'set aside':>11}")
         for source_id, files, read, loaded, aside, held_back in rows:
@@ -126,18 +141,39 @@ def _report(result: dg.ExecuteInProcessResult, store: object) -> int:
             print(f"  {source_id:<28}{files:>7}{read:>12,}{loaded:>10,}{aside:>11,}{note}")
         print(f"\nWarehouse: {published}")
         print("  open read-only: duckdb -readonly " + str(published))
-        for report in sorted(store.reports_dir.glob("oscp-*")):
+        for report in written_reports:
             print(f"Report:    {report}")
+        for key in REPORT_KEYS:
+            not_written = materialised.get(key, {}).get("not_written")
+            if not_written is not None:
+                print(f"note: {not_written.value}")
     if not result.success:
+        failed_steps = []
         for event in result.all_events:
             if event.is_step_failure and event.step_failure_data:
+                failed_steps.append(str(event.step_key))
                 print(
                     f"\nStep {event.step_key} failed: {_root_cause(event.step_failure_data.error)}"
                 )
-        print("\nRefresh FAILED: the published warehouse was left as it was before this run.")
+        if published_now:
+            print(
+                "\nRefresh FAILED after publishing: the warehouse was published by this run, "
+                f"but {', '.join(failed_steps) or 'a later step'} failed (see above)."
+            )
+        else:
+            print("\nRefresh FAILED: the published warehouse was left as it was before this run.")
         return 1
     print("\nRefresh succeeded.")
     return 0
+
+
+def _materialised(result: dg.ExecuteInProcessResult) -> dict[dg.AssetKey, dict[str, Any]]:
+    """The metadata of each asset this run materialised: what it published or wrote."""
+    materialised: dict[dg.AssetKey, dict[str, Any]] = {}
+    for event in result.get_asset_materialization_events():
+        materialization = event.step_materialization_data.materialization
+        materialised[materialization.asset_key] = dict(materialization.metadata)
+    return materialised
 
 
 def _root_cause(error: object) -> str:

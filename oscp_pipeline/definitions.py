@@ -26,19 +26,28 @@ REFRESH_JOB = dg.define_asset_job(
 )
 
 
+ASSETS = [*STAGED_ASSETS, warehouse_and_scorecard, *REPORT_ASSETS]
+UNPARTITIONED_ASSET_KEYS = [
+    key for asset in ASSETS if asset.partitions_def is None for key in asset.keys
+]
+"""What a refresh runs when no finished quarter has street files: the other sources, the
+warehouse and the reports."""
+
+
 @dg.schedule(
     job=REFRESH_JOB,
     cron_schedule="0 6 15 1,4,7,10 *",
     execution_timezone="Europe/London",
     description="Quarterly refresh, two weeks after each quarter ends so partners can deliver: "
-    "restages every quarter present in the raw folder and republishes the warehouse.",
+    "restages every quarter present in the raw folder (with no finished quarter of street "
+    "files, the other sources) and republishes the warehouse, as oscp run does.",
 )
 def quarterly_refresh_schedule(
     context: dg.ScheduleEvaluationContext, raw: RawData, store: WarehouseStore
 ) -> dg.RunRequest | dg.SkipReason:
-    request = refresh_run_request(raw.path, store.staging_dir)
+    request = refresh_run_request(raw.path, store.staging_dir, UNPARTITIONED_ASSET_KEYS)
     if request is None:
-        return dg.SkipReason(f"No quarterly extracts found under {raw.path}")
+        return dg.SkipReason(f"No partner extracts found under {raw.path} and nothing staged")
     return request
 
 
@@ -108,7 +117,7 @@ def build_definitions(
     """The pipeline's definitions bound to the given ``raw`` and ``store`` resources; every job
     runs on ``executor`` (Dagster's default when None)."""
     return dg.Definitions(
-        assets=[*STAGED_ASSETS, warehouse_and_scorecard, *REPORT_ASSETS],
+        assets=ASSETS,
         jobs=[REFRESH_JOB],
         schedules=[quarterly_refresh_schedule],
         resources=resources,

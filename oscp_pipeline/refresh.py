@@ -1,16 +1,18 @@
 """Which quarters a refresh covers: every quarter for which partner extracts are present, and
-every quarter staged earlier whose street files have since been withdrawn."""
+every quarter staged earlier whose street files have since been withdrawn. With no such
+quarter, a refresh still reads the sources that are read whole on each refresh."""
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from pathlib import Path
 
 import dagster as dg
 
-from oscp_pipeline import periods
+from oscp_pipeline import periods, staging
 from oscp_pipeline.partitions import FINANCIAL_QUARTERS, partition_key
-from oscp_pipeline.sources import police_uk
+from oscp_pipeline.sources import SOURCES, police_uk
 
 RANGE_START_TAG = "dagster/asset_partition_range_start"
 RANGE_END_TAG = "dagster/asset_partition_range_end"
@@ -57,8 +59,31 @@ def refresh_tags(quarters: list[dt.date]) -> dict[str, str]:
     }
 
 
-def refresh_run_request(raw_dir: Path, staging_root: Path) -> dg.RunRequest | None:
+def whole_sources_to_refresh(raw_dir: Path, staging_root: Path) -> bool:
+    """Whether a source read whole on each refresh has something to do: a file in its folder,
+    or rows staged earlier that the refresh replaces or removes."""
+    for spec in SOURCES:
+        if spec.partitioned:
+            continue
+        folder = raw_dir / spec.source_id
+        if folder.is_dir() and any(
+            path.is_file() and not path.name.startswith(".") for path in folder.rglob("*")
+        ):
+            return True
+        if staging.staged_files(staging_root, spec.source_id, "load_log"):
+            return True
+    return False
+
+
+def refresh_run_request(
+    raw_dir: Path, staging_root: Path, unpartitioned: Sequence[dg.AssetKey]
+) -> dg.RunRequest | None:
+    """The run ``oscp run`` would start: every asset over the quarters to refresh or, with no
+    finished quarter of street files, the ``unpartitioned`` assets (the other sources, the
+    warehouse and the reports). None when there is nothing to read and nothing staged."""
     quarters, _ = quarters_to_refresh(raw_dir, staging_root)
-    if not quarters:
-        return None
-    return dg.RunRequest(tags=refresh_tags(quarters))
+    if quarters:
+        return dg.RunRequest(tags=refresh_tags(quarters))
+    if whole_sources_to_refresh(raw_dir, staging_root):
+        return dg.RunRequest(asset_selection=list(unpartitioned))
+    return None

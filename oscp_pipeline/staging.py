@@ -12,6 +12,7 @@ import datetime as dt
 import os
 import shutil
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 
 import pyarrow as pa
@@ -101,6 +102,37 @@ def remove_partition(staging_root: Path, source_id: str, partition: str, run_id:
             removed = target.parent / f".removed.{partition}.{uuid.uuid4().hex}"
             os.replace(target, removed)
             shutil.rmtree(removed, ignore_errors=True)
+
+
+def snapshot_source(
+    staging_root: Path,
+    source_id: str,
+    destination: Path,
+    holder: str,
+    on_wait: Callable[[str], None] | None = None,
+) -> None:
+    """Link one source's staged files into ``destination`` (laid out as staging is), under the
+    source's lock, so that a reader sees one consistent state of the source.
+
+    A staged file is never written again: a partition is replaced by renaming a new folder into
+    place. A hard link therefore keeps the files exactly as they are now, whatever is staged
+    later, and costs a directory entry, not a copy of the data. Where a link cannot be made
+    (``destination`` on another file system) the file is copied, streamed through the kernel.
+    """
+    source_dir = staging_root / source_id
+    if not source_dir.is_dir():
+        return
+    with exclusive_lock(source_dir / LOCK_NAME, holder, on_wait=on_wait):
+        for partition in sorted(source_dir.iterdir()):
+            if not partition.is_dir() or partition.name.startswith("."):
+                continue
+            target = destination / source_id / partition.name
+            target.mkdir(parents=True)
+            for staged in sorted(partition.glob("*.parquet")):
+                try:
+                    os.link(staged, target / staged.name)
+                except OSError:
+                    shutil.copyfile(staged, target / staged.name)
 
 
 def staged_files(staging_root: Path, source_id: str, part: str) -> list[Path]:

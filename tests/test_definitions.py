@@ -8,9 +8,15 @@ import sys
 from pathlib import Path
 
 import dagster as dg
-from conftest import REPO_DIR, street_row, write_street_file
+from conftest import REPO_DIR, SAMPLE_RAW_DIR, copy_tree, street_row, write_street_file
 
-from oscp_pipeline.definitions import build_definitions, defs, quarterly_refresh_schedule
+from oscp_pipeline import warehouse
+from oscp_pipeline.definitions import (
+    UNPARTITIONED_ASSET_KEYS,
+    build_definitions,
+    defs,
+    quarterly_refresh_schedule,
+)
 from oscp_pipeline.resources import RawData, WarehouseStore
 from oscp_pipeline.sources import SOURCES
 
@@ -103,3 +109,31 @@ def test_the_dg_cli_finds_the_definitions_from_pyproject() -> None:
     )
     assert completed.returncode == 0, completed.stderr[-2000:]
     assert "All definitions loaded successfully" in completed.stdout + completed.stderr
+
+
+def test_the_schedule_refreshes_partner_extracts_when_no_finished_quarter_has_street_files(
+    tmp_path: Path,
+) -> None:
+    """As ``oscp run`` does: the other sources, the warehouse and the reports are refreshed."""
+    raw, wh = tmp_path / "raw", tmp_path / "wh"
+    copy_tree(SAMPLE_RAW_DIR / "tvp_hate_crime", raw / "tvp_hate_crime")
+    resources = {"raw": RawData(raw_dir=str(raw)), "store": WarehouseStore(warehouse_dir=str(wh))}
+    built = build_definitions(resources)
+    schedule = built.resolve_schedule_def(quarterly_refresh_schedule.name)
+
+    tick = schedule.evaluate_tick(dg.build_schedule_context(resources=resources))
+
+    assert tick.skip_message is None
+    (request,) = tick.run_requests or []
+    assert sorted(request.asset_selection or []) == sorted(UNPARTITIONED_ASSET_KEYS)
+    result = built.resolve_job_def(request.job_name or "quarterly_refresh").execute_in_process(
+        instance=dg.DagsterInstance.ephemeral(),
+        asset_selection=request.asset_selection,
+        tags=request.tags,
+    )
+    assert result.success
+    with warehouse.read_only(wh) as connection:
+        loaded = connection.sql(
+            "SELECT count(*), sum(rows_loaded) > 0 FROM load_log WHERE source_id = 'tvp_hate_crime'"
+        ).fetchall()
+    assert loaded == [(16, True)]

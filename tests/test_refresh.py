@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import datetime as dt
+import shutil
 from pathlib import Path
 
 import dagster as dg
 import duckdb
-from conftest import street_row, write_street_file
+import pytest
+from conftest import SAMPLE_RAW_DIR, copy_tree, street_row, write_street_file
 
-from oscp_pipeline import warehouse
-from oscp_pipeline.cli import execute_refresh
+from oscp_pipeline import periods, warehouse
+from oscp_pipeline.cli import execute_refresh, main
 from oscp_pipeline.resources import RawData, WarehouseStore
 
 EXPECTED_REAL_DISTRICT_ROWS = {  # SOURCES.md district totals less the 17 duplicate crime rows
@@ -248,3 +250,109 @@ def test_a_crime_type_not_yet_published_is_not_applicable_not_zero(
         """SELECT break_date FROM series_break
            WHERE measure_id = 'police_uk.other_crime' ORDER BY 1""",
     ) == [(dt.date(2011, 9, 1),), (dt.date(2013, 5, 1),)]
+
+
+def oscp_run(
+    raw: Path, wh: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> tuple[int, str]:
+    """``oscp run`` on these folders, in this process: its exit code and what it printed."""
+    monkeypatch.setenv("OSCP_RAW_DIR", str(raw))
+    monkeypatch.setenv("OSCP_WAREHOUSE_DIR", str(wh))
+    monkeypatch.delenv("DAGSTER_HOME", raising=False)
+    capsys.readouterr()
+    code = main(["run"])
+    return code, capsys.readouterr().out
+
+
+def test_a_report_failing_after_the_publish_is_not_called_an_unchanged_warehouse(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    raw, wh = tmp_path / "raw", tmp_path / "wh"
+    for month in ("2014-01", "2014-02", "2014-03"):
+        write_street_file(raw, month, [street_row(month=month)])
+    assert oscp_run(raw, wh, monkeypatch, capsys)[0] == 0
+    # A file where the reports folder should be: the reports cannot be written.
+    shutil.rmtree(wh / "reports")
+    (wh / "reports").write_text("not a folder")
+    write_street_file(raw, "2014-04", [street_row(month="2014-04")] * 2)
+
+    code, out = oscp_run(raw, wh, monkeypatch, capsys)
+
+    assert code == 1
+    # The run did publish the new quarter...
+    assert query(wh, "SELECT count(*) FROM police_street_crime") == [(5,)]
+    # ...and says so, naming what failed after it.
+    assert "Warehouse published by this run, by source:" in out
+    assert "unchanged by this run" not in out
+    assert "left as it was before this run" not in out
+    assert "Step reports__excel_scorecard failed:" in out
+    assert (
+        "Refresh FAILED after publishing: the warehouse was published by this run, but "
+        "reports__" in out
+    )
+    assert "Report:" not in out
+
+
+def test_reports_are_readable_by_every_account_and_only_this_runs_are_listed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    raw, wh = tmp_path / "raw", tmp_path / "wh"
+    for month in ("2014-01", "2014-02", "2014-03"):
+        write_street_file(raw, month, [street_row(month=month)])
+    assert oscp_run(raw, wh, monkeypatch, capsys)[0] == 0
+    for month in ("2014-07", "2014-08", "2014-09"):  # the next half year arrives
+        write_street_file(raw, month, [street_row(month=month)])
+
+    code, out = oscp_run(raw, wh, monkeypatch, capsys)
+
+    assert code == 0
+    reports = wh / "reports"
+    assert [line for line in out.splitlines() if line.startswith("Report:")] == [
+        f"Report:    {reports / 'oscp-scorecard-2014-15-Q2.xlsx'}",
+        f"Report:    {reports / 'oscp-report-2014-15-Q2.html'}",
+    ]
+    # The earlier quarter's reports are still in the folder, but were not written by this run.
+    assert (reports / "oscp-scorecard-2013-14-Q4.xlsx").exists()
+    modes = {path.name: path.stat().st_mode & 0o777 for path in reports.iterdir()}
+    assert set(modes.values()) == {warehouse.PUBLISHED_MODE} == {0o444}
+
+
+def test_a_lone_first_quarter_gets_no_empty_biannual_report(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """With only 2014-15 Q1 loaded, the latest half or full year ended is 2013-14, of which the
+    warehouse holds nothing: no report is written, and the run says why."""
+    raw, wh = tmp_path / "raw", tmp_path / "wh"
+    for month in ("2014-04", "2014-05", "2014-06"):
+        write_street_file(raw, month, [street_row(month=month)])
+
+    code, out = oscp_run(raw, wh, monkeypatch, capsys)
+
+    assert code == 0
+    assert sorted(p.name for p in (wh / "reports").iterdir()) == ["oscp-scorecard-2014-15-Q1.xlsx"]
+    assert (
+        "note: No bi-annual report written: it would cover the financial year to 2013-14 Q4 "
+        "(the latest half or full year ended by 2014-15 Q1), and the scorecard has no figures "
+        "for 2013-14 Q4"
+    ) in out
+
+
+def test_partner_extracts_with_only_an_unfinished_quarter_of_street_files_are_refreshed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    raw, wh = tmp_path / "raw", tmp_path / "wh"
+    copy_tree(SAMPLE_RAW_DIR / "tvp_hate_crime", raw / "tvp_hate_crime")
+    this_month = dt.date.today().strftime("%Y-%m")
+    write_street_file(raw, this_month, [street_row(month=this_month)])
+
+    code, out = oscp_run(raw, wh, monkeypatch, capsys)
+
+    assert code == 0
+    this_quarter = periods.fy_quarter_label(dt.date.today())
+    assert f"note: {this_quarter} is not over yet; not refreshed" in out
+    assert (
+        "No finished quarter has street-level files; refreshing the other sources and the "
+        "warehouse" in out
+    )
+    assert "No street-level files found" not in out
+    assert query(wh, "SELECT count(*) > 0 FROM tvp_hate_crime") == [(True,)]

@@ -14,13 +14,15 @@ from pathlib import Path
 import dagster as dg
 import duckdb
 import pyarrow.parquet as pq
+import pytest
 from conftest import SAMPLE_RAW_DIR, copy_tree, street_row, write_street_file
 from test_refresh import query, refresh
 
-from oscp_pipeline import warehouse
+from oscp_pipeline import ingestion, warehouse
 from oscp_pipeline.assets.warehouse import SCORECARD_KEY, WAREHOUSE_KEY
 from oscp_pipeline.definitions import build_definitions
 from oscp_pipeline.resources import RawData, WarehouseStore
+from oscp_pipeline.sources import police_uk
 
 SAMPLE = SAMPLE_RAW_DIR
 RUN_STAMP_COLUMNS = {"loaded_at", "run_id", "revised_by_run_id", "revised_at"}
@@ -300,3 +302,63 @@ def test_a_month_held_back_leaves_its_quarter_unpublished_never_undercounted(
     assert query(wh, "SELECT status FROM load_log WHERE source_file LIKE '%2014-04%'") == [
         ("quarantined",)
     ]
+
+
+def test_a_quarter_restaged_while_the_warehouse_builds_is_published_whole_or_not_at_all(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A second refresh may stage a source while the first builds the warehouse. The build
+    reads staging as it was when it began, so it never publishes rows that no load log line
+    accounts for: here the quarter is published as staged before its late month arrived."""
+    raw, wh = tmp_path / "raw", tmp_path / "wh"
+    staging_dir, quarantine_dir = wh / "staging", wh / "quarantine"
+    loaded_at = dt.datetime(2026, 1, 1)
+    for month in ("2014-01", "2014-02"):
+        write_street_file(raw, month, [street_row(month=month)])
+    first = ingestion.ingest_police_uk_quarter(
+        raw, staging_dir, quarantine_dir, "2014-01-01", "run-1", loaded_at
+    )
+    assert first is not None and first.passed
+    write_street_file(raw, "2014-03", [street_row(month="2014-03")] * 3)  # the late month
+
+    build_sql = warehouse._sql
+    restaged: list[ingestion.StagedBatch | None] = []
+
+    def sql_with_the_quarter_restaged(relative: str) -> str:
+        """The other refresh stages the quarter at the worst moment: the load log and set-aside
+        rows have been built, the street records not yet."""
+        if relative == f"sources/{police_uk.SOURCE_ID}.sql" and not restaged:
+            restaged.append(
+                ingestion.ingest_police_uk_quarter(
+                    raw, staging_dir, quarantine_dir, "2014-01-01", "run-2", loaded_at
+                )
+            )
+        return build_sql(relative)
+
+    monkeypatch.setattr(warehouse, "_sql", sql_with_the_quarter_restaged)
+    with warehouse.publishing_lock(wh, "run-3"):
+        built = warehouse.build(staging_dir, wh, "run-3")
+    [batch] = restaged
+    assert batch is not None and batch.passed and batch.accepted_rows == 5
+
+    assert built.passed, [(i.name, i.failures) for i in built.invariants if not i.passed]
+    warehouse.publish(built.candidate, wh)
+    files = "SELECT source_file, count(*) FROM {} GROUP BY 1 ORDER BY 1"
+    before_march = [
+        ("police_uk/2014-01/2014-01-thames-valley-street.csv", 1),
+        ("police_uk/2014-02/2014-02-thames-valley-street.csv", 1),
+    ]
+    assert query(wh, files.format("police_street_crime")) == before_march
+    assert query(wh, files.format("load_log")) == [(name, 1) for name, _ in before_march]
+    assert not [p for p in (wh / ".build").iterdir() if p.name.startswith("staging-")]
+
+    # The next build publishes the quarter as now staged, March with it.
+    monkeypatch.setattr(warehouse, "_sql", build_sql)
+    with warehouse.publishing_lock(wh, "run-4"):
+        rebuilt = warehouse.build(staging_dir, wh, "run-4")
+    assert rebuilt.passed
+    warehouse.publish(rebuilt.candidate, wh)
+    assert query(wh, files.format("police_street_crime"))[-1] == (
+        "police_uk/2014-03/2014-03-thames-valley-street.csv",
+        3,
+    )

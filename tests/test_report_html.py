@@ -11,13 +11,14 @@ from pathlib import Path
 
 import dagster as dg
 import pytest
-from conftest import SAMPLE_RAW_DIR
+from conftest import SAMPLE_RAW_DIR, copy_tree
 from test_refresh import query, refresh
 
 from oscp_pipeline import warehouse
 from oscp_pipeline.reports.disclosure import WITHHELD_NOTE
 from oscp_pipeline.reports.html import TITLE, number, scorecard_html, write_biannual_report
 from oscp_pipeline.scorecard.build import SUPPRESSION_NOTES
+from oscp_pipeline.synthetic import MARKER_NAME
 
 H1_2013_14 = dt.date(2013, 9, 30)
 FULL_2014_15 = dt.date(2015, 3, 31)
@@ -302,3 +303,35 @@ def test_the_report_renders_in_a_browser(report: Path, tmp_path: Path) -> None:
         check=True, capture_output=True, text=True, timeout=120,
     ).stdout  # fmt: skip
     assert TITLE in dom and "<svg" in dom
+
+
+def test_reports_from_a_copy_of_the_synthetic_sample_say_the_data_are_synthetic(
+    tmp_path: Path,
+) -> None:
+    """The banner follows the sample's marker file, not the folder's path: a copy read through
+    OSCP_RAW_DIR is labelled too, and a folder without the marker is not."""
+    from openpyxl import load_workbook
+
+    raw, wh = tmp_path / "copy-of-sample", tmp_path / "wh"
+    for month in ("2014-01", "2014-02", "2014-03"):
+        copy_tree(SAMPLE_RAW_DIR / "police_uk" / month, raw / "police_uk" / month)
+    shutil.copyfile(SAMPLE_RAW_DIR / MARKER_NAME, raw / MARKER_NAME)
+    html = wh / "reports" / "oscp-report-2013-14-Q4.html"
+    excel = wh / "reports" / "oscp-scorecard-2013-14-Q4.xlsx"
+
+    def banners() -> tuple[str, str]:
+        parser = ReportParser()
+        parser.feed(html.read_text(encoding="utf-8"))
+        return parser.subtitle, str(load_workbook(excel)["County"]["A2"].value or "")
+
+    assert refresh(raw, wh, dg.DagsterInstance.ephemeral()).success
+    synthetic = "Built from the bundled SYNTHETIC sample data: no real records"
+    assert banners() == (synthetic, synthetic)
+    # The marker is no delivery: no source read it.
+    assert query(wh, f"SELECT count(*) FROM load_log WHERE source_file LIKE '%{MARKER_NAME}'") == [
+        (0,)
+    ]
+
+    (raw / MARKER_NAME).unlink()
+    assert refresh(raw, wh, dg.DagsterInstance.ephemeral()).success
+    assert banners() == ("", "")

@@ -83,3 +83,28 @@ def test_a_batch_with_a_street_row_accepted_twice_is_not_staged(tmp_path: Path) 
     assert failure["source_file"] == first_file
     assert failure["rows_accepted_found"] == failure["rows_loaded"] + 1
     assert row_accounting_failures(doubled, "several") == []
+
+
+def test_rows_from_a_file_missing_from_the_load_log_fail_the_row_accounting(
+    tmp_path: Path,
+) -> None:
+    """Rows in the record tables and set_aside must come from files the load log accounts for:
+    checking only the load log's lines would publish rows from a file it does not name."""
+    partition = _stage_first_police_quarter(tmp_path)
+    load_log_path = (
+        staging.partition_dir(tmp_path / "staging", police_uk.SOURCE_ID, partition)
+        / "load_log.parquet"
+    )
+    load_log = pq.read_table(load_log_path)
+    forgotten = load_log.column("source_file")[0].as_py()
+    pq.write_table(load_log.slice(1), load_log_path)
+
+    result = _row_accounting(tmp_path)
+
+    assert not result.passed
+    [failure] = result.failures
+    assert failure["source_file"] == forgotten
+    assert failure["source_id"] == police_uk.SOURCE_ID
+    assert failure["in_load_log"] is False
+    assert failure["rows_read"] is None
+    assert failure["rows_in_record_tables"] > 0

@@ -53,7 +53,9 @@ def warehouse_and_scorecard(
 def _build_and_publish(
     context: dg.AssetExecutionContext, store: WarehouseStore
 ) -> Iterator[dg.MaterializeResult | dg.AssetCheckResult]:
-    result = warehouse.build(store.staging_dir, store.path, context.run_id)
+    result = warehouse.build(
+        store.staging_dir, store.path, context.run_id, on_wait=context.log.warning
+    )
     for invariant in result.invariants:
         yield dg.AssetCheckResult(
             asset_key=WAREHOUSE_KEY,

@@ -72,14 +72,41 @@ GENERATORS: tuple[tuple[str, Callable[[Path, int], str]], ...] = (
 )
 
 
+# Written at the top of the raw folder, beside the source folders (so no source reads it as a
+# delivery): the reports built from the folder say on their face that the data are synthetic,
+# wherever the folder is copied.
+MARKER_NAME = "SYNTHETIC_SAMPLE.txt"
+
+
+def marker_text(seed: int) -> str:
+    return (
+        "This raw folder holds a SYNTHETIC sample, written by `python -m oscp_pipeline.synthetic` "
+        f"with seed {seed}.\nIt contains no real records. Reports built from it say so.\n"
+    )
+
+
+def is_synthetic_sample(raw_dir: Path) -> bool:
+    """Whether ``raw_dir`` was written by this generator (it holds the marker file)."""
+    return (raw_dir / MARKER_NAME).is_file()
+
+
 def generate_all(out_dir: Path = DEFAULT_OUT, seed: int = DEFAULT_SEED) -> dict[str, str]:
-    """Clear each generated subfolder of ``out_dir`` and write it again; summaries by folder."""
+    """Clear each generated subfolder of ``out_dir`` and write it again, with the marker file
+    that labels the folder synthetic; summaries by folder."""
     summaries = {}
     for folder, generate in GENERATORS:
         if (out_dir / folder).exists():
             shutil.rmtree(out_dir / folder)
         summaries[folder] = generate(out_dir, seed)
+    (out_dir / MARKER_NAME).write_text(marker_text(seed), encoding="utf-8", newline="\n")
     return summaries
 
 
-__all__ = ["DEFAULT_OUT", "DEFAULT_SEED", "GENERATORS", "generate_all"]
+__all__ = [
+    "DEFAULT_OUT",
+    "DEFAULT_SEED",
+    "GENERATORS",
+    "MARKER_NAME",
+    "generate_all",
+    "is_synthetic_sample",
+]

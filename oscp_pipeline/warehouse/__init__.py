@@ -6,12 +6,15 @@ Write-audit-publish: every refresh builds a complete new database file beside th
 undisturbed (the rename never touches the open file), new connections see the new version, and a
 refresh that fails or is killed leaves the published file exactly as it was. One refresh at a
 time builds and publishes (``publishing_lock``); the next one removes what a killed one left.
+The build reads a snapshot of staging, hard links taken under each source's staging lock, so a
+refresh staging a source meanwhile cannot change what the build sees half way through.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import os
+import shutil
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -102,22 +105,30 @@ def sql_literal(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
-def _register_staged(connection: duckdb.DuckDBPyConnection, staging_root: Path) -> None:
-    """Expose staged Parquet as tables, empty with the right columns when a source has none."""
+def _register_staged(
+    connection: duckdb.DuckDBPyConnection, snapshot_root: Path, staging_root: Path
+) -> None:
+    """Expose the snapshot of staged Parquet as tables, empty with the right columns when a
+    source has none. Messages name the staged file the snapshot was taken from."""
+
+    def staged_path(path: Path) -> Path:
+        return staging_root / path.relative_to(snapshot_root)
+
     for spec in SOURCES:
         _create_from_parquet(
             connection,
             f"stg_{spec.source_id}_accepted",
-            staging.staged_files(staging_root, spec.source_id, "accepted"),
+            staging.staged_files(snapshot_root, spec.source_id, "accepted"),
             spec.accepted_schema,
+            staged_path,
         )
     for part, schema in (("set_aside", SET_ASIDE_SCHEMA), ("load_log", LOAD_LOG_STAGED_SCHEMA)):
         files = [
             path
             for spec in SOURCES
-            for path in staging.staged_files(staging_root, spec.source_id, part)
+            for path in staging.staged_files(snapshot_root, spec.source_id, part)
         ]
-        _create_from_parquet(connection, f"stg_{part}", files, schema)
+        _create_from_parquet(connection, f"stg_{part}", files, schema, staged_path)
 
 
 class OutdatedStaging(RuntimeError):
@@ -126,7 +137,11 @@ class OutdatedStaging(RuntimeError):
 
 
 def _create_from_parquet(
-    connection: duckdb.DuckDBPyConnection, table: str, files: list[Path], schema: pa.Schema
+    connection: duckdb.DuckDBPyConnection,
+    table: str,
+    files: list[Path],
+    schema: pa.Schema,
+    staged_path: Callable[[Path], Path],
 ) -> None:
     """A view of staged Parquet files with the staging schema's columns (none when no files).
 
@@ -138,9 +153,9 @@ def _create_from_parquet(
         missing = [name for name in schema.names if name not in pq.read_schema(path).names]
         if missing:
             raise OutdatedStaging(
-                f"{path} was staged by an earlier version of the pipeline and has no column "
-                f"{', '.join(missing)}: run the refresh (oscp run, or the quarterly_refresh job) "
-                "so that its source is staged again; nothing was published"
+                f"{staged_path(path)} was staged by an earlier version of the pipeline and has "
+                f"no column {', '.join(missing)}: run the refresh (oscp run, or the "
+                "quarterly_refresh job) so that its source is staged again; nothing was published"
             )
     empty = f"{table}_schema"
     connection.register(empty, schema.empty_table())
@@ -260,29 +275,55 @@ def _record_revisions(connection: duckdb.DuckDBPyConnection, previous: Path, run
         connection.execute("DETACH previous")
 
 
-def build(staging_root: Path, warehouse_dir: Path, run_id: str) -> BuildResult:
-    """Build a complete candidate warehouse from staging and check its invariants.
+def snapshot_staging(
+    staging_root: Path,
+    snapshot_root: Path,
+    run_id: str,
+    on_wait: Callable[[str], None] | None = None,
+) -> None:
+    """Hard-link every source's staged files into ``snapshot_root``, each source under its
+    staging lock. Another refresh may stage a source while this one builds: reading staging
+    itself, the build could take a file's load log before it was re-staged and its rows after,
+    and publish rows no load log accounts for. The snapshot is one state of each source."""
+    for spec in SOURCES:
+        staging.snapshot_source(staging_root, spec.source_id, snapshot_root, run_id, on_wait)
 
-    Call with ``publishing_lock`` held: any other file in ``.build/`` is then a candidate left
-    by a refresh that was killed, and is removed.
+
+def build(
+    staging_root: Path,
+    warehouse_dir: Path,
+    run_id: str,
+    on_wait: Callable[[str], None] | None = None,
+) -> BuildResult:
+    """Build a complete candidate warehouse from a snapshot of staging and check its invariants.
+
+    Call with ``publishing_lock`` held: anything else in ``.build/`` is then left by a refresh
+    that was killed (a candidate, a snapshot of staging), and is removed.
     """
     build_dir = warehouse_dir / BUILD_DIR
     build_dir.mkdir(parents=True, exist_ok=True)
     candidate = build_dir / f"oscp-{run_id}.duckdb"
+    snapshot_root = build_dir / f"staging-{run_id}"
     for leftover in build_dir.iterdir():
-        if leftover.is_file():
+        if leftover.is_dir():
+            shutil.rmtree(leftover, ignore_errors=True)
+        else:
             leftover.unlink(missing_ok=True)
-    with duckdb.connect(str(candidate), config=BUILD_SETTINGS) as connection:
-        _register_reference(connection)
-        _register_staged(connection, staging_root)
-        _run_models(connection)
-        _record_revisions(connection, published_path(warehouse_dir), run_id)
-        invariants = check_invariants(connection)
-        row_counts = {
-            table: connection.execute(f"SELECT count(*) FROM {table}").fetchall()[0][0]
-            for table in PUBLISHED_TABLES
-        }
-        connection.execute("CHECKPOINT")
+    try:
+        snapshot_staging(staging_root, snapshot_root, run_id, on_wait)
+        with duckdb.connect(str(candidate), config=BUILD_SETTINGS) as connection:
+            _register_reference(connection)
+            _register_staged(connection, snapshot_root, staging_root)
+            _run_models(connection)
+            _record_revisions(connection, published_path(warehouse_dir), run_id)
+            invariants = check_invariants(connection)
+            row_counts = {
+                table: connection.execute(f"SELECT count(*) FROM {table}").fetchall()[0][0]
+                for table in PUBLISHED_TABLES
+            }
+            connection.execute("CHECKPOINT")
+    finally:
+        shutil.rmtree(snapshot_root, ignore_errors=True)
     return BuildResult(candidate, invariants, row_counts)
 
 
@@ -306,23 +347,41 @@ def discard(candidate: Path) -> None:
 
 
 def _row_accounting_sql() -> str:
+    """Files whose counts disagree, both ways: a load log line whose rows are not all in the
+    record tables and set_aside, and rows there from a file the load log does not name."""
     counted = {"one": "count(*)", "several": "count(DISTINCT row_number)"}
     loaded = " UNION ALL ".join(
-        f"SELECT source_file, {counted[records_per_row]} AS n FROM {table} GROUP BY ALL"
+        f"SELECT {sql_literal(spec.source_id)} AS source_id, source_file, "
+        f"{counted[records_per_row]} AS n FROM {table} GROUP BY ALL"
         for spec in SOURCES
         for records_per_row in [spec.build_contract().records_per_row]
         for table in spec.record_tables
     )
     return f"""
-        WITH loaded AS (SELECT source_file, sum(n) AS n FROM ({loaded}) GROUP BY ALL),
-        aside AS (SELECT source_file, count(*) AS n FROM set_aside GROUP BY ALL)
-        SELECT l.source_id, l.source_file, l.rows_read, l.rows_loaded, l.rows_set_aside,
+        WITH loaded AS (
+            SELECT source_file, any_value(source_id) AS source_id, sum(n) AS n
+            FROM ({loaded}) GROUP BY source_file
+        ),
+        aside AS (
+            SELECT source_file, any_value(source_id) AS source_id, count(*) AS n
+            FROM set_aside GROUP BY source_file
+        ),
+        files AS (
+            SELECT source_file FROM load_log
+            UNION SELECT source_file FROM loaded
+            UNION SELECT source_file FROM aside
+        )
+        SELECT coalesce(l.source_id, loaded.source_id, aside.source_id) AS source_id,
+               f.source_file, l.rows_read, l.rows_loaded, l.rows_set_aside,
                coalesce(loaded.n, 0) AS rows_in_record_tables,
-               coalesce(aside.n, 0) AS rows_in_set_aside
-        FROM load_log AS l
+               coalesce(aside.n, 0) AS rows_in_set_aside,
+               l.source_file IS NOT NULL AS in_load_log
+        FROM files AS f
+        LEFT JOIN load_log AS l USING (source_file)
         LEFT JOIN loaded USING (source_file)
         LEFT JOIN aside USING (source_file)
-        WHERE l.rows_read <> l.rows_loaded + l.rows_set_aside
+        WHERE l.source_file IS NULL
+           OR l.rows_read <> l.rows_loaded + l.rows_set_aside
            OR l.rows_loaded <> coalesce(loaded.n, 0)
            OR l.rows_set_aside <> coalesce(aside.n, 0)
     """
@@ -339,7 +398,8 @@ INVARIANTS: tuple[tuple[str, str, str], ...] = (
     (
         "row_accounting",
         "For every file, rows read = rows loaded + rows set aside, and the loaded and set-aside "
-        "counts equal the rows actually in the record tables and in set_aside.",
+        "counts equal the rows actually in the record tables and in set_aside; every file with "
+        "rows in the record tables or set_aside has its line in load_log.",
         _row_accounting_sql(),
     ),
     (
