@@ -264,13 +264,22 @@ def oscp_run(
     return code, capsys.readouterr().out
 
 
-def test_a_report_failing_after_the_publish_is_not_called_an_unchanged_warehouse(
+def published_2013_14_q4(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
-) -> None:
+) -> tuple[Path, Path]:
+    """Raw and warehouse folders after ``oscp run`` published one street row a month of
+    January-March 2014."""
     raw, wh = tmp_path / "raw", tmp_path / "wh"
     for month in ("2014-01", "2014-02", "2014-03"):
         write_street_file(raw, month, [street_row(month=month)])
     assert oscp_run(raw, wh, monkeypatch, capsys)[0] == 0
+    return raw, wh
+
+
+def test_a_report_failing_after_the_publish_is_not_called_an_unchanged_warehouse(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    raw, wh = published_2013_14_q4(tmp_path, monkeypatch, capsys)
     # A file where the reports folder should be: the reports cannot be written.
     shutil.rmtree(wh / "reports")
     (wh / "reports").write_text("not a folder")
@@ -296,10 +305,7 @@ def test_a_report_failing_after_the_publish_is_not_called_an_unchanged_warehouse
 def test_reports_are_readable_by_every_account_and_only_this_runs_are_listed(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    raw, wh = tmp_path / "raw", tmp_path / "wh"
-    for month in ("2014-01", "2014-02", "2014-03"):
-        write_street_file(raw, month, [street_row(month=month)])
-    assert oscp_run(raw, wh, monkeypatch, capsys)[0] == 0
+    raw, wh = published_2013_14_q4(tmp_path, monkeypatch, capsys)
     for month in ("2014-07", "2014-08", "2014-09"):  # the next half year arrives
         write_street_file(raw, month, [street_row(month=month)])
 
