@@ -329,6 +329,54 @@ def test_a_negative_net_figure_is_not_tested_as_a_count() -> None:
     assert stats.poisson_comparison_p_value(-1, 4) is None
 
 
+def test_a_negative_quarter_last_year_gives_no_change_pct_or_rag() -> None:
+    """3 against -2 last year is no 250% fall: no %, no test, no RAG; this quarter, a count,
+    still gets its exception test."""
+    values = [3, 2, 4, 3, -2, 2, 3, 2, 3, 2, 4, 3]  # 2012-13 Q1 is -2
+    rows = rows_for(values, targets={("x", "2013-14"): -5.0}, min_history=4)
+    q1 = rows["2013-14 Q1"]
+    assert (q1["value"], q1["value_same_quarter_last_year"], q1["change"]) == (3.0, -2.0, 5.0)
+    assert (q1["change_pct"], q1["change_ytd_pct"], q1["p_value"], q1["direction"]) == (None,) * 4
+    assert q1["rag"] == "grey"
+    assert q1["control_upper"] is not None
+    assert "The same quarter last year is negative" in q1["notes"]
+    assert "is not a count" not in q1["notes"]
+
+
+def test_a_quarter_after_a_break_without_a_figure_still_counts_history_from_the_break() -> None:
+    """A not-available quarter after a break has no value, but its history is still the
+    quarters since the break; a quarter the measure existed in only in part keeps the whole
+    series' history (it is never tested), so no 'since the break' note is put on it."""
+    breaks = {"m": [(dt.date(2013, 4, 1), "Definition widened")]}
+    cells = {
+        ("x", "D1", q): cell for q, cell in quarters_from(dt.date(2011, 4, 1), [5] * 12).items()
+    }
+    cells[("x", "D1", dt.date(2013, 7, 1))] = ("not_available", None)
+    ended = {"m": [(dt.date(2013, 11, 21), "Series ends")]}
+    cells_ended = dict(cells)
+    cells_ended[("x", "D1", dt.date(2013, 7, 1))] = ("reported", 5.0)
+    cells_ended[("x", "D1", dt.date(2013, 10, 1))] = ("partly_not_applicable", 2.0)
+
+    def by_quarter(cells_in: dict, breaks_in: dict) -> dict[str, dict[str, Any]]:
+        made = scorecard_rows(
+            cells_in, {"x": indicator(min_history=4)}, {"x": ["m"]}, {}, AREAS, {}, breaks_in
+        )
+        return {r["fy_quarter"]: r for r in made if r["area_code"] == "D1"}
+
+    missing = by_quarter(cells, breaks)["2013-14 Q2"]
+    assert missing["sufficient_history"] is False
+    part = by_quarter(cells_ended, ended)["2013-14 Q3"]
+    assert part["sufficient_history"] is True
+    assert "since the series break" not in (part["notes"] or "")
+
+
+def test_a_baseline_spanning_a_series_break_is_not_given() -> None:
+    breaks = {"m": [(dt.date(2013, 4, 1), "Definition widened")]}
+    rows = rows_for([50] * 8 + [100] * 16, breaks=breaks, min_history=4)
+    assert rows["2015-16 Q1"]["baseline"] is None  # 2012-13 Q1 is before the break
+    assert rows["2016-17 Q1"]["baseline"] == 100.0
+
+
 def test_a_part_quarter_is_never_compared_with_a_whole_one() -> None:
     """A crime type first published in May 2013 counts two months in 2013-14 Q1 (April is not
     applicable): 2014-15 Q1's 90 against its 60 is the missing month, not a 50% rise."""

@@ -553,15 +553,17 @@ def scorecard_rows(
                 quarters.get(q, (None, None))[0] != PART_QUARTER for q in ytd + ytd_last
             )
             # A series break makes the quarters before it another measure: the history that
-            # judges this quarter's value starts at the indicator's latest break up to it. (A
-            # quarter with no value, after a series ended, has nothing to judge.)
+            # judges this quarter's value starts at the indicator's latest break up to it. A
+            # quarter in which the measure did not exist (after a series ended) or existed only
+            # part of the time is never judged, so it keeps the series' whole history.
             breaks_so_far = [
                 date
                 for measure in indicator_measures[indicator_id]
                 for date, _ in breaks.get(measure, [])
                 if date < shift_quarters(quarter, 1)
             ]
-            history_from = max(breaks_so_far, default=None) if value is not None else None
+            judged = status not in ("not_applicable", PART_QUARTER)
+            history_from = max(breaks_so_far, default=None) if judged else None
             history = [
                 (fy_quarter_number(q), v)
                 for q, (kind, v) in sorted(quarters.items())
@@ -570,12 +572,12 @@ def scorecard_rows(
                 and (history_from is None or q >= history_from)
             ]
             sufficient = len(history) >= min_history
-            baseline_cells = [
-                quarters.get(shift_quarters(quarter, -4 * k), (None, None)) for k in (1, 2, 3)
-            ]
+            baseline_quarters = [shift_quarters(quarter, -4 * k) for k in (1, 2, 3)]
+            baseline_cells = [quarters.get(q, (None, None)) for q in baseline_quarters]
             baseline = (
                 sum(v for _, v in baseline_cells) / 3  # type: ignore[misc]
                 if all(kind == "reported" for kind, _ in baseline_cells)
+                and (history_from is None or min(baseline_quarters) >= history_from)
                 else None
             )
             pop, estimate = area_population(area, fy, members, population)
@@ -602,8 +604,9 @@ def scorecard_rows(
                 change_ytd_pct if status == "reported" and not spanned else None
             )
             # Home Office figures net off crimes later cancelled, so a quarter can be negative:
-            # not a count, so no Poisson test applies to it.
-            counts = value is not None and value >= 0 and (previous is None or previous >= 0)
+            # not a count, so no Poisson test applies to it (and no % change on it as a base).
+            counts = value is not None and value >= 0
+            previous_counts = previous is None or previous >= 0
             notes = []
             by_area = (set_aside or {}).get((indicator_id, quarter), {})
             reasons = set_aside_reasons(by_area, area, areas)
@@ -611,7 +614,8 @@ def scorecard_rows(
                 notes.append(set_aside_note(reasons))
             p_value = direction = lower = upper = flag = None
             if status == "reported" and sufficient and counts:
-                if previous is not None and like_for_like and not quarter_spans_break:
+                comparable = like_for_like and not quarter_spans_break and previous_counts
+                if previous is not None and comparable:
                     p_value = stats.poisson_comparison_p_value(value, previous)
                     direction = stats.direction(value, previous, p_value, polarity)
                 centre = stats.seasonal_centre(history, fq)
@@ -622,6 +626,11 @@ def scorecard_rows(
                 notes.append(
                     "A negative figure (more crimes cancelled than recorded) is not a count: "
                     "no significance or exception test"
+                )
+            if status == "reported" and not previous_counts:
+                notes.append(
+                    "The same quarter last year is negative (more crimes cancelled than "
+                    "recorded): no change % or significance test on it"
                 )
             if status == "not_available":
                 notes.append("Not available: a month or an area of this quarter was not supplied")

@@ -17,8 +17,9 @@ SMALL_NUMBER_RANGE = (1, 4)  # counts withheld by the small_numbers rule, inclus
 
 
 def change_pct(current: float | None, previous: float | None) -> float | None:
-    """Percentage change, one decimal; None when either value is missing or previous is zero."""
-    if current is None or previous is None or previous == 0:
+    """Percentage change, one decimal; None when either value is missing or previous is zero
+    or negative (a Home Office net figure can be: a % of it would flip the change's sign)."""
+    if current is None or previous is None or previous <= 0:
         return None
     return round(100.0 * (current - previous) / previous, 1)
 
