@@ -20,12 +20,19 @@ from openpyxl import Workbook
 from test_refresh import query, refresh
 
 from oscp_pipeline.sources import council_asb_complaints as complaints
-from oscp_pipeline.sources.base import Column, FileRead, row_accounting_failures
+from oscp_pipeline.sources.base import (
+    Column,
+    FileRead,
+    row_accounting_failures,
+    withheld_value,
+)
 from oscp_pipeline.sources.council_asb_layouts import (
     CHERWELL,
     LAYOUTS,
+    REFERENCE_SHAPE,
     SOUTH_AND_VALE,
     CouncilLayout,
+    is_case_reference,
 )
 
 FOLDER = "council_asb_complaints"
@@ -169,8 +176,9 @@ def test_each_set_aside_row_names_the_column_the_value_and_what_was_expected(
         ),
         (12, "malformed_row", "row has 2 fields; the header has 5"),
     ]
+    # The ward is not loaded, so the record leaves it out.
     assert json.loads(read.set_aside.to_pylist()[0]["record"]) == dict(
-        zip(CHERWELL_HEADER, CHERWELL_ROWS[2], strict=True)
+        zip(CHERWELL_HEADER[:-1], CHERWELL_ROWS[2][:-1], strict=True)
     )
     (line,) = read.load_log.to_pylist()
     assert (line["period_start"], line["period_end"]) == (dt.date(2013, 7, 1), dt.date(2013, 9, 30))
@@ -295,11 +303,10 @@ def test_oxford_workbook_reads_date_cells_and_day_first_text_and_keeps_no_notes(
             "category map",
         ),
     ]
-    # The officers' notes are a personal free-text field: recognised, never kept.
+    # The officers' notes are a personal free-text field and the ward is not loaded: neither
+    # is kept.
     records = [json.loads(r) for r in read.set_aside["record"].to_pylist()]
-    assert all(
-        list(r) == ["Case Ref", "Date Received", "Type", "Category", "Ward"] for r in records
-    )
+    assert all(list(r) == ["Case Ref", "Date Received", "Type", "Category"] for r in records)
     assert read.load_log["encoding"].to_pylist() == ["xlsx"]
 
 
@@ -556,4 +563,135 @@ def test_a_district_whose_rows_the_joint_file_could_not_place_is_not_available_n
         ("E07000180", "domestic_waste", 7, None, available),
         ("E07000180", "domestic_waste", 8, None, available),
         ("E07000180", "domestic_waste", 9, None, available),
+    ]
+
+
+def shown(read: FileRead) -> str:
+    """Everything a read hands on: every table's values and the warnings, as text."""
+    tables = (read.accepted, read.set_aside, read.load_log)
+    return "\n".join([*(str(table.to_pylist()) for table in tables), *read.warnings])
+
+
+@pytest.mark.parametrize(
+    ("reference", "expected"),
+    [
+        # Every layout's references, as in the sample.
+        ("EH/13/00001", True),
+        ("OXF-2013-Q1-0061", True),
+        ("SV1310001", True),
+        ("40000", True),
+        ("EH/13/1", True),
+        ("CDC_2013.0001", True),
+        (" EH/13/00002 ", True),  # spaces around a reference are not part of it
+        ("A" * 29 + "1", True),
+        # Anything else may be a name or an address typed into the column.
+        ("Mrs Jane Doe", False),
+        ("EH 13 00001", False),
+        ("Smith", False),  # no digit
+        ("A" * 30 + "1", False),  # longer than 30 characters
+        ("jane.doe@example.org", False),
+        ("/13/0001", False),
+    ],
+)
+def test_a_case_reference_is_a_short_code_holding_a_digit(reference: str, expected: bool) -> None:
+    assert is_case_reference(reference) is expected
+
+
+def test_a_reference_that_is_not_a_case_reference_is_set_aside_without_being_quoted(
+    tmp_path: Path,
+) -> None:
+    name_and_address = "REFMARK Mrs Jane Doe 12 Acacia Ave"
+    rows = [
+        ["EH/13/1", "2013-07-04", "Noise", "Music", "Bicester West"],
+        [name_and_address, "2013-07-05", "Noise", "Music", "Bicester West"],
+        ["REFMARK-Smith", "2013-07-06", "Noise", "Music", "Bicester West"],
+        ["REFMARK" + "1" * 24, "2013-07-07", "Noise", "Music", "Bicester West"],
+    ]
+    write_csv(tmp_path, CHERWELL_FILE, CHERWELL_HEADER, rows)
+    read = complaints.read_all(tmp_path)
+
+    assert "REFMARK" not in shown(read)
+    assert read.accepted["reference"].to_pylist() == ["EH/13/1"]
+    expected = f"is not a case reference, which is {REFERENCE_SHAPE}"
+    assert reasons(read) == [
+        (
+            3,
+            "invalid_reference",
+            f"column 'Reference': {withheld_value(name_and_address)} {expected}",
+        ),
+        (4, "invalid_reference", f"column 'Reference': {withheld_value('R' * 13)} {expected}"),
+        (5, "invalid_reference", f"column 'Reference': {withheld_value('R' * 31)} {expected}"),
+    ]
+    assert "a 34-character value (not shown: it may be personal)" in reasons(read)[0][2]
+    assert [json.loads(r)["Reference"] for r in read.set_aside["record"].to_pylist()] == [
+        "(not shown: a 34-character value that may be personal)",
+        "(not shown: a 13-character value that may be personal)",
+        "(not shown: a 31-character value that may be personal)",
+    ]
+    assert [r["Date Received"] for r in map(json.loads, read.set_aside["record"].to_pylist())] == [
+        "2013-07-05",
+        "2013-07-06",
+        "2013-07-07",
+    ]
+    assert row_accounting_failures(read) == []
+
+
+def test_a_set_aside_record_keeps_no_ward_and_no_free_text_typed_into_a_coded_column(
+    tmp_path: Path,
+) -> None:
+    note = "CATMARK neighbour Jane Doe at 12 Acacia Ave shouting"
+    withheld_note = f"(not shown: a {len(note)}-character value that may be personal)"
+    rows = [
+        ["EH/13/1", "2013-07-04", "Noise", "Karaoke", "WARDMARK 12 Acacia Ave Banbury"],
+        ["EH/13/2", "2013-07-05", "Noise", note, "Bicester West"],
+        ["EH/13/3", "2013-07-06", "SERVICEMARK Jane 07700 900123", "Music", "Bicester West"],
+        ["EH/13/4", "2013-07-07", "Noise", "Music", "WARDMARK Flat 2, 14 High St"],
+    ]
+    write_csv(tmp_path, CHERWELL_FILE, CHERWELL_HEADER, rows)
+    read = complaints.read_all(tmp_path)
+
+    for marker in ("WARDMARK", "CATMARK", "SERVICEMARK"):
+        assert marker not in shown(read)
+    assert read.accepted["reference"].to_pylist() == ["EH/13/4"]
+    assert reasons(read) == [
+        # A short new label is still named, so the layout's map can be extended.
+        (
+            2,
+            "unknown_category",
+            "category 'Karaoke' in column 'Complaint Category' is not in the Cherwell layout's "
+            "category map",
+        ),
+        (
+            3,
+            "unknown_category",
+            f"a {len(note)}-character value (not shown: it may be personal) in column "
+            "'Complaint Category' is not in the Cherwell layout's category map",
+        ),
+        (
+            4,
+            "unknown_service",
+            "a 29-character value (not shown: it may be personal) in column 'Service' is not in "
+            "the Cherwell layout's service map",
+        ),
+    ]
+    records = [json.loads(r) for r in read.set_aside["record"].to_pylist()]
+    assert records == [
+        {
+            "Reference": "EH/13/1",
+            "Date Received": "2013-07-04",
+            "Service": "Noise",
+            "Complaint Category": "Karaoke",
+        },
+        {
+            "Reference": "EH/13/2",
+            "Date Received": "2013-07-05",
+            "Service": "Noise",
+            "Complaint Category": withheld_note,
+        },
+        {
+            "Reference": "EH/13/3",
+            "Date Received": "2013-07-06",
+            "Service": "(not shown: a 29-character value that may be personal)",
+            "Complaint Category": "Music",
+        },
     ]

@@ -10,9 +10,11 @@ and warnings name the file, the row and counts instead of quoting what arrived.
 from __future__ import annotations
 
 import csv
+import io
 import json
 import re
 import shutil
+import zipfile
 from pathlib import Path
 
 import dagster as dg
@@ -130,6 +132,117 @@ def test_a_file_without_its_header_row_is_rejected_without_quoting_its_first_rec
     assert message.startswith("required column(s) ")
     assert f"; the first row has {cells} cell(s), of which 0 are known headers (none); " in message
     assert message.endswith("cell(s) are not shown, as they may be a record's values")
+
+
+def with_open_quote(line: bytes) -> bytes:
+    """The line with a quote opened before its second field and never closed, and the
+    personal cells after it: the quote takes them, and the lines below, into that field."""
+    first, second, _ = line.split(b",", 2)
+    return first + b',"' + second + b"," + PERSONAL_CELLS.encode()
+
+
+def with_second_field_quoted(line: bytes) -> bytes:
+    """The line with its second field quoted: its opening quote closes a quote left open."""
+    first, second, rest = line.split(b",", 2)
+    return first + b',"' + second + b'",' + rest
+
+
+def open_quote_reason(name: str, header: str, first_line: int, last_line: int) -> str:
+    return (
+        f"{name} row 2: a quote opens in column 2 ('{header}') and is not closed on its line, "
+        f"so the record runs from line {first_line} to line {last_line}; none of it is loaded "
+        "and its text is withheld (it may hold personal data); expected a quoted value in this "
+        "column to close on the line it opens: close the quote and deliver the file again"
+    )
+
+
+@pytest.mark.parametrize("source_id", sorted(CSV_FILES))
+def test_a_quote_left_open_in_a_loaded_column_keeps_the_rows_personal_cells_out(
+    tmp_path: Path, source_id: str
+) -> None:
+    """A quote opened in a loaded column and not closed on its line takes in the rest of the
+    row (personal cells too) and the next line up to its first quote; the record still has the
+    header's width. It is set aside as malformed, its text withheld, and the reason says which
+    lines it runs over, since the next line is no row of its own."""
+    name = CSV_FILES[source_id]
+    sample = SampleLines(name)
+    first, second, *others = sample.lines[1:]
+    content = sample.joined(
+        [sample.lines[0], with_open_quote(first), with_second_field_quoted(second), *others]
+    )
+    read = read_delivered(tmp_path, source_id, {name: content})
+
+    assert_nothing_planted(shown(read))
+    [malformed] = [
+        row for row in read.set_aside.to_pylist() if row["reason_code"] == "malformed_row"
+    ]
+    header = next(csv.reader([sample.lines[0].decode()]))[1]
+    assert malformed == {
+        "source_id": source_id,
+        "source_file": name,
+        "row_number": 2,
+        "reason_code": "malformed_row",
+        "reason": open_quote_reason(name, header, 2, 3),
+        "record": WITHHELD_ROW_RECORD,
+    }
+    assert log_line(read, name)["rows_read"] == len(sample.lines) - 2
+    assert row_accounting_failures(read) == []
+
+
+def test_a_quote_never_closed_says_it_took_in_every_line_after_it(tmp_path: Path) -> None:
+    """With no quote after it, a quote left open runs its record to the end of the file: the
+    reason says so, rather than only counting the record's fields."""
+    name = CSV_FILES["tvp_s27_directions"]
+    sample = SampleLines(name)
+    content = sample.joined([sample.lines[0], with_open_quote(sample.lines[1]), *sample.lines[2:]])
+    read = read_delivered(tmp_path, "tvp_s27_directions", {name: content})
+
+    assert_nothing_planted(shown(read))
+    assert [(r["row_number"], r["reason"]) for r in read.set_aside.to_pylist()] == [
+        (
+            2,
+            open_quote_reason(name, "District", 2, len(sample.lines)).replace(
+                "; none of it", ", with 2 fields where the header has 4; none of it"
+            ),
+        )
+    ]
+    line = log_line(read, name)
+    assert (line["rows_read"], line["rows_loaded"], line["rows_set_aside"]) == (1, 0, 1)
+
+
+DAMAGED_CELL_FILE = "council_asb_complaints/oxford/oxford_env_health_complaints_2013-14_Q2.xlsx"
+
+
+def test_a_damaged_workbook_cell_is_named_by_its_place_never_its_text(tmp_path: Path) -> None:
+    """openpyxl's message for a cell it cannot read quotes the cell's text: the rejection names
+    the sheet, row and column and the kind of failure instead, and says what to do."""
+    path = tmp_path / DAMAGED_CELL_FILE
+    path.parent.mkdir(parents=True)
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    sheet.title = "Complaints"
+    sheet.append(["Case Ref", "Date Received", "Type", "Category", "Ward", "Details"])
+    sheet.append(["EH1", "05/07/2013", "Noise", "Loud music", "Carfax", 12345])
+    workbook.save(path)
+    # A numeric cell holding text, as some report writers write one.
+    damaged = io.BytesIO()
+    with zipfile.ZipFile(path) as original, zipfile.ZipFile(damaged, "w") as copy:
+        for item in original.infolist():
+            data = original.read(item.filename)
+            if item.filename == "xl/worksheets/sheet1.xml":
+                data = data.replace(b"<v>12345</v>", f"<v>{NAME}, {ADDRESS}</v>".encode())
+            copy.writestr(item, data)
+    path.write_bytes(damaged.getvalue())
+    read = read_delivered(tmp_path, "council_asb_complaints", {})
+
+    assert_nothing_planted(shown(read))
+    line = log_line(read, DAMAGED_CELL_FILE)
+    assert (line["status"], line["message"]) == (
+        "rejected",
+        "sheet 'Complaints' is not a readable worksheet: reading failed at row 2, column F "
+        "(cell F2) with ValueError (the reader's message is withheld: it can quote the file's "
+        "contents); open the workbook in Excel, save it again as .xlsx and deliver it again",
+    )
 
 
 # Whether a header that runs into the first record still has every required column: it loses

@@ -9,6 +9,7 @@ from __future__ import annotations
 import codecs
 import csv
 import io
+import json
 from pathlib import Path
 
 import pyarrow as pa
@@ -371,6 +372,12 @@ QUOTED_BREAK = [
     [*IRREGULAR[2][:6], "On or near\r\nHigh Street", *IRREGULAR[2][7:]],
     *IRREGULAR[3:],
 ]
+# Context is free text the force may type over several lines: never loaded, so its row loads.
+CONTEXT_BREAK = [
+    *IRREGULAR[:2],
+    [*IRREGULAR[2][:11], "Seen from a\r\nneighbouring garden"],
+    *IRREGULAR[3:],
+]
 HAMPSHIRE_ROWS = _crimes("hampshire", "ha", 5)
 KENT_ROWS = _crimes("kent", "ke", 3)
 BAD_ROW = _reported_by("thames-valley", street_row(_crime_id("bad", 0)))
@@ -397,11 +404,28 @@ REGULAR_LINES = [_line(row) for row in IRREGULAR]
             id="two blank lines",
         ),
         pytest.param(
-            QUOTED_BREAK,
+            [*QUOTED_BREAK[:2], *QUOTED_BREAK[3:]],
             [_line(row) for row in QUOTED_BREAK],
+            [2, 3, 5, 6, 7],
+            # A line break in a loaded value is a quote left open: the row is set aside.
+            [
+                (
+                    4,
+                    "police_uk/2014-01/2014-01-thames-valley-street.csv row 4: a quote opens in "
+                    "column 7 ('Location') and is not closed on its line, so the record runs "
+                    "from line 4 to line 5; none of it is loaded and its text is withheld (it "
+                    "may hold personal data); expected a quoted value in this column to close "
+                    "on the line it opens: close the quote and deliver the file again",
+                )
+            ],
+            id="line break in a quoted value",
+        ),
+        pytest.param(
+            CONTEXT_BREAK,
+            [_line(row) for row in CONTEXT_BREAK],
             [2, 3, 4, 5, 6, 7],
             [],
-            id="line break in a quoted value",
+            id="line break in the free-text context",
         ),
         pytest.param(
             IRREGULAR,
@@ -453,7 +477,7 @@ def test_a_file_duckdb_reads_differently_is_read_again_keeping_every_row_number(
     assert _log_counts(read) == {
         _file_name("2014-01", "hampshire"): (5, 5, 0, "loaded", ""),
         _file_name("2014-01", "kent"): (3, 3, 0, "loaded", ""),
-        thames_valley: (6 + len(malformed), 6, len(malformed), "loaded", ""),
+        thames_valley: (len(rows) + len(malformed), len(rows), len(malformed), "loaded", ""),
     }
     assert row_accounting_failures(read) == []
 
@@ -549,3 +573,66 @@ def test_a_file_larger_than_duckdbs_read_buffers_keeps_every_row_number(tmp_path
     assert all(
         int(tail, 16) + 2 == number for tail, number in zip(written_position, numbers, strict=True)
     )
+
+
+# --- what a set-aside record keeps ------------------------------------------------------------
+
+CONTEXT_NOTE = "CTXNOTE victim Jane Doe, 12 Acacia Ave, 07700 900123"
+# One row breaking each rule whose set-aside row keeps a record, each with a note in Context.
+RULES_BROKEN_WITH_CONTEXT = [
+    [*row[:-1], CONTEXT_NOTE]
+    for row in (
+        street_row("c" * 64, crime_type="Burglary"),
+        street_row("c" * 64, crime_type="Burglary"),  # a repeated Crime ID
+        street_row(crime_type="Made up type"),
+        street_row(lat="99"),
+        street_row(month="2014-02"),
+        street_row(month="January"),
+    )
+]
+
+
+def _shown(read: FileRead) -> str:
+    tables = (read.accepted, read.set_aside, read.load_log)
+    return "\n".join([*(str(table.to_pylist()) for table in tables), *read.warnings])
+
+
+def test_free_text_context_stays_out_of_the_record_of_each_rule_broken(tmp_path: Path) -> None:
+    raw = tmp_path / "raw"
+    write_street_file(raw, "2014-01", RULES_BROKEN_WITH_CONTEXT)
+    plain, careful = _read_both_ways(raw, tmp_path)
+    _assert_same_outcome(plain, careful)
+
+    for read in (plain, careful):
+        assert "CTXNOTE" not in _shown(read)
+        records = {
+            r["reason_code"]: json.loads(r["record"]) for r in _in_file_order(read.set_aside)
+        }
+        assert sorted(records) == [
+            "duplicate_crime_id",
+            "invalid_coordinates",
+            "invalid_month",
+            "month_outside_file",
+            "unknown_crime_type",
+        ]
+        # Every other column is kept, so a partner can still find and correct the row.
+        assert all(list(record) == STREET_HEADER[:-1] for record in records.values())
+        assert records["unknown_crime_type"]["Crime type"] == "Made up type"
+        assert records["invalid_coordinates"]["Latitude"] == "99"
+
+
+def test_free_text_context_stays_out_of_the_record_of_a_superseded_row(tmp_path: Path) -> None:
+    raw = tmp_path / "raw"
+    write_street_file(raw, "2014-01", RULES_BROKEN_WITH_CONTEXT)
+    _write(raw, "2014-01-thames-valley-updated-street.csv", _csv([_line(street_row())]))
+    plain, careful = _read_both_ways(raw, tmp_path)
+    _assert_same_outcome(plain, careful)
+
+    for read in (plain, careful):
+        assert "CTXNOTE" not in _shown(read)
+        records = [json.loads(r["record"]) for r in _in_file_order(read.set_aside)]
+        assert _reasons(read) == {
+            (_file_name("2014-01", "thames-valley"), number): "superseded"
+            for number in range(2, 2 + len(RULES_BROKEN_WITH_CONTEXT))
+        }
+        assert [list(record) for record in records] == [STREET_HEADER[:-1]] * len(records)

@@ -520,6 +520,13 @@ def test_two_forces_of_the_same_month_are_both_loaded(tmp_path: Path) -> None:
         ("x_2013-14_Q2_replacement.csv", (1, 1, 0)),
         ("x_2013-14_Q2 resubmission.csv", (1, 1, 0)),
         ("x_2013-14_Q2_Correction.json", (1, 1, 0)),
+        ("x_2013-14_Q2_update.csv", (1, 1, 0)),
+        ("x_2013-14_Q2_corrections.csv", (1, 1, 0)),
+        ("x_2013-14_Q2_amendments.csv", (1, 1, 0)),
+        ("x_2013-14_Q2_resubmit.csv", (1, 1, 0)),
+        ("TVP_HateCrimeCorrected_2013-14_Q2.csv", (1, 1, 0)),
+        ("x_2013-14_Q2_unamended.csv", (1, 0, 0)),
+        ("x_2013-14_Q2_origin_corrected.csv", (1, 1, 0)),
         # Names an analyst gives the bad delivery a correction replaced: no correction mark.
         ("x_2013-14_Q2_incorrect.json", (1, 0, 0)),
         ("x_2013-14_Q2_uncorrected.csv", (1, 0, 0)),
@@ -663,3 +670,26 @@ def test_the_replaced_file_is_logged_as_superseded_not_held_back(tmp_path: Path)
     assert lines["tvp_hate_crime/tvp_hate_2013-14_Q2_v2.csv"]["status"] == "loaded"
     assert batch.passed
     assert batch.held_back == []
+
+
+def test_a_copy_of_a_file_the_quality_gate_quarantines_says_so(tmp_path: Path) -> None:
+    """Q1's export sent again as Q2 loads no Q2 row, so the quality gate quarantines it; its
+    browser copy's duplicate line must not go on saying it 'is loaded'."""
+    cherwell_q1 = CHERWELL_Q2.replace("_Q2", "_Q1")
+    misnamed = deliver(tmp_path, cherwell_q1, Path(CHERWELL_Q2).name)
+    shutil.copyfile(misnamed, misnamed.with_name(f"{misnamed.stem} (1).csv"))
+
+    batch = audit(
+        SPECS["council_asb_complaints"].build_contract(),
+        "all",
+        read_source("council_asb_complaints", tmp_path),
+    )
+
+    log = {line["source_file"]: line for line in batch.read.load_log.to_pylist()}
+    assert log[CHERWELL_Q2]["status"] == "quarantined"
+    copy = log[CHERWELL_Q2.replace(".csv", " (1).csv")]
+    assert (copy["status"], copy["message"]) == (
+        "duplicate",
+        f"identical (same SHA-256) to {CHERWELL_Q2}, which is quarantined (see its load-log "
+        "line); not read again",
+    )

@@ -254,6 +254,76 @@ def test_rows_breaking_a_rule_are_set_aside_naming_column_value_and_expectation(
     assert row_accounting_failures(result) == []
 
 
+# Free text typed into a coded column: a note naming someone, an address, a phone number.
+MOTIVATION_NOTE = "Other - SHMARK_MOTIVE neighbour John Smith at 12 Acacia Ave"
+AREA_ADDRESS = "SHMARK_AREA 14 High St Banbury OX16 5AA"
+INCIDENT_NOTE = "SHMARK_INCIDENT punched by Jane Doe (07700 900123)"
+REFERENCE_NAME = "SHMARK_REF Mrs Jones"
+FREE_TEXT_ROWS = [
+    report("SHUK-2013-000201", motivation=f"Race;{MOTIVATION_NOTE}"),
+    report("SHUK-2013-000202", area=AREA_ADDRESS, caller=2),
+    report("SHUK-2013-000203", incident_type=INCIDENT_NOTE, caller=3),
+    report(REFERENCE_NAME, caller=4),
+    # Short unknown values are still named: a new label, or a spelling to add.
+    report("SHUK-2013-000205", motivation="Age", caller=5),
+    report("SHUK-2013-000206", area="Banbury Town", caller=6),
+]
+
+
+@pytest.mark.parametrize("export", ["csv", "json"])
+def test_free_text_in_a_coded_column_is_described_never_quoted(tmp_path: Path, export: str) -> None:
+    if export == "csv":
+        write_csv(tmp_path, "stop_hate_uk_2013-14_Q2.csv", csv_text(FREE_TEXT_ROWS))
+    else:
+        write_json(tmp_path, "stop_hate_uk_2013-14_Q2.json", FREE_TEXT_ROWS)
+    result = read(tmp_path)
+    tables = (result.accepted, result.set_aside, result.load_log)
+    shown = "\n".join([*(str(table.to_pylist()) for table in tables), *result.warnings])
+    assert "SHMARK" not in shown
+
+    def withheld(value: str) -> str:
+        return f"a {len(value)}-character value (not shown: it may be personal)"
+
+    first = 2 if export == "csv" else 1  # a JSON report is numbered from 1
+    aside = result.set_aside.select(["row_number", "reason_code", "reason"]).to_pylist()
+    assert [(a["row_number"], a["reason_code"], a["reason"]) for a in aside] == [
+        (first + 0, "unknown_motivation",
+         f"column 'Hate Motivation': {withheld(MOTIVATION_NOTE)} is not one of Race, "
+         "Religion/faith, Sexual orientation, Disability, Transgender identity, Other"),
+        (first + 1, "unknown_area",
+         f"column 'Area': {withheld(AREA_ADDRESS)} is not an Oxfordshire district or "
+         "'Oxfordshire' (district not known); a new spelling is added to area_aliases.csv"),
+        (first + 2, "unknown_incident_type",
+         f"column 'Incident Type': {withheld(INCIDENT_NOTE)} is not one of Verbal abuse, "
+         "Harassment, Physical assault, Damage to property, Online, Other"),
+        (first + 3, "invalid_reference",
+         f"column 'Reference': {withheld(REFERENCE_NAME)} is not a reference of the form "
+         "SHUK-YYYY-NNNNNN"),
+        (first + 4, "unknown_motivation",
+         "column 'Hate Motivation': 'Age' is not one of Race, Religion/faith, "
+         "Sexual orientation, Disability, Transgender identity, Other"),
+        (first + 5, "unknown_area",
+         "column 'Area': 'Banbury Town' is not an Oxfordshire district or 'Oxfordshire' "
+         "(district not known); a new spelling is added to area_aliases.csv"),
+    ]  # fmt: skip
+
+    def note(value: str) -> str:
+        return f"(not shown: a {len(value)}-character value that may be personal)"
+
+    records = [json.loads(r) for r in result.set_aside["record"].to_pylist()]
+    assert [record["Hate Motivation"] for record in records] == [
+        f"Race;{note(MOTIVATION_NOTE)}", "Race", "Race", "Race", "Age", "Race",
+    ]  # fmt: skip
+    assert [record["Area"] for record in records] == [
+        "Oxford", note(AREA_ADDRESS), "Oxford", "Oxford", "Oxford", "Banbury Town",
+    ]  # fmt: skip
+    assert records[2]["Incident Type"] == note(INCIDENT_NOTE)
+    assert [record["Reference"] for record in records][3:5] == [
+        note(REFERENCE_NAME), "SHUK-2013-000205",
+    ]  # fmt: skip
+    assert row_accounting_failures(result) == []
+
+
 def test_a_reference_repeated_in_a_later_export_keeps_the_first(tmp_path: Path) -> None:
     write_csv(tmp_path, "stop_hate_uk_2013-14_Q2.csv", csv_text([report("SHUK-2013-000101")]))
     later = [report("SHUK-2013-000101", "02/10/2013"), report("SHUK-2013-000201", "03/10/2013")]
@@ -616,3 +686,76 @@ def test_a_stray_windows_1252_byte_in_a_json_export_is_read_and_reported(tmp_pat
 def read_json_unchanged(raw: Path) -> stop_hate_uk.FileRead:
     write_json(raw, "stop_hate_uk_2013-14_Q2.json", [report()])
     return read(raw)
+
+
+# --- quotes -------------------------------------------------------------------------------------
+
+
+def test_a_narrative_over_several_lines_loads_its_row_and_keeps_the_rows_after_it(
+    tmp_path: Path,
+) -> None:
+    """A narrative typed with Alt+Enter arrives quoted with line breaks inside: still one report,
+    loaded, and the reports after it keep their numbers (a quoted line break stays one row)."""
+    narrated = report("SHUK-2013-000102", caller=2)
+    narrated[-1] = "QMARK_NARRATIVE first line\r\nsecond line, at 12 Acacia Ave\nthird line"
+    text = csv_text([report(caller=1), narrated, report("SHUK-2013-000103", caller=3)])
+    write_csv(tmp_path, "stop_hate_uk_2013-14_Q2.csv", text)
+    result = read(tmp_path)
+    assert result.accepted.select(["reference", "row_number"]).to_pylist() == [
+        {"reference": "SHUK-2013-000101", "row_number": 2},
+        {"reference": "SHUK-2013-000102", "row_number": 3},
+        {"reference": "SHUK-2013-000103", "row_number": 4},
+    ]
+    assert result.set_aside.num_rows == 0
+    shown = str([t.to_pylist() for t in (result.accepted, result.load_log)]) + str(result.warnings)
+    assert "QMARK" not in shown
+
+
+def test_a_quote_left_open_in_a_loaded_column_sets_its_row_aside_without_the_callers_details(
+    tmp_path: Path,
+) -> None:
+    """A quote opened in Area and not closed on its line takes in the caller's name, phone,
+    e-mail and narrative, and the next line up to its first quote; the record still has the
+    header's width. It is set aside as malformed, its text withheld, saying which lines it runs
+    over; the caller's details reach no table, reason, record, message or warning."""
+    header = ",".join(HEADER)
+    lines = [
+        header,
+        ",".join(report(caller=1)[:7]) + ",,,,fine",
+        # Area opens a quote that is not closed on its line:
+        'SHUK-2013-000102,15/07/2013,Contact,Race,Harassment,Phone,"Oxford,QMARK_NAME Jane Doe,'
+        "QMARK_PHONE 07700 900123,qmark@example.org,QMARK_NARRATIVE punched at 12 Acacia Ave",
+        # the next line quotes its Area, whose opening quote closes the one above
+        'SHUK-2013-000103,16/07/2013,Contact,Race,Harassment,Phone,"Oxford",QMARK_NAME2 Bob Roe,'
+        "QMARK_PHONE2 07700 900456,bob@example.org,QMARK_NARRATIVE2 shouted at",
+        "SHUK-2013-000104,17/07/2013,Contact,Race,Harassment,Phone,Oxford,,,,fine",
+    ]
+    write_csv(tmp_path, "stop_hate_uk_2013-14_Q2.csv", "\n".join(lines) + "\n")
+    result = read(tmp_path)
+    tables = (result.accepted, result.set_aside, result.load_log)
+    shown = "\n".join([*(str(table.to_pylist()) for table in tables), *result.warnings])
+    assert "QMARK" not in shown
+    assert "Acacia" not in shown
+    assert result.accepted.select(["reference", "row_number"]).to_pylist() == [
+        {"reference": "SHUK-2013-000101", "row_number": 2},
+        {"reference": "SHUK-2013-000104", "row_number": 4},
+    ]
+    assert result.set_aside.to_pylist() == [
+        {
+            "source_id": "stop_hate_uk",
+            "source_file": "stop_hate_uk/stop_hate_uk_2013-14_Q2.csv",
+            "row_number": 3,
+            "reason_code": "malformed_row",
+            "reason": (
+                "stop_hate_uk/stop_hate_uk_2013-14_Q2.csv row 3: a quote opens in column 7 "
+                "('Area') and is not closed on its line, so the record runs from line 3 to line "
+                "4; none of it is loaded and its text is withheld (it may hold personal data); "
+                "expected a quoted value in this column to close on the line it opens: close "
+                "the quote and deliver the file again"
+            ),
+            "record": '{"note": "row text withheld: may contain personal data"}',
+        }
+    ]
+    [line] = result.load_log.to_pylist()
+    assert (line["rows_read"], line["rows_loaded"], line["rows_set_aside"]) == (3, 2, 1)
+    assert row_accounting_failures(result) == []

@@ -30,22 +30,30 @@ from oscp_pipeline.sources.base import (
 )
 
 COLUMNS = [Column("reference", "Reference", ""), Column("category", "Category", "")]
+# The same file with a free-text column that is not loaded, where a line break may be typed.
+NOTES_COLUMNS = [
+    Column("reference", "Reference", ""),
+    Column("notes", "Category", "", personal=True),
+]
 HEADER = b"Reference,Category\r\n"
 WEST_FILE = "council_asb_complaints/west_oxfordshire/wodc_noise_waste_2013-14_Q3.csv"
 CHERWELL_FILE = "council_asb_complaints/cherwell/cherwell_complaints_2013-14_Q2.csv"
 CHERWELL_HEADER = b"Reference,Date Received,Service,Complaint Category,Ward\r\n"
 
 
-def read_bytes(tmp_path: Path, data: bytes) -> RawRecords:
+def read_bytes(tmp_path: Path, data: bytes, columns: list[Column] = COLUMNS) -> RawRecords:
     path = tmp_path / "file.csv"
     path.write_bytes(data)
-    return read_delimited(path, COLUMNS, "file.csv")
+    return read_delimited(path, columns, "file.csv")
 
 
-def rows(records: RawRecords) -> list[tuple[str, str, int]]:
-    return [
-        (row["reference"], row["category"], row["row_number"]) for row in records.table.to_pylist()
-    ]
+def rows(records: RawRecords, second: str = "category") -> list[tuple[str, str, int]]:
+    return [(row["reference"], row[second], row["row_number"]) for row in records.table.to_pylist()]
+
+
+def malformed(records: RawRecords) -> list[tuple[int, int]]:
+    """Each malformed row's number and number of fields."""
+    return [(row.number, row.fields) for row in records.malformed]
 
 
 def read_raw(tmp_path: Path, files: dict[str, bytes]) -> FileRead:
@@ -180,7 +188,7 @@ def test_a_five_megabyte_field_is_read(tmp_path: Path) -> None:
     data = HEADER + f'A1,"{long_text}"\r\nA2,Music\r\nA3,{long_text},extra\r\n'.encode()
     records = read_bytes(tmp_path, data)
     assert rows(records) == [("A1", long_text, 2), ("A2", "Music", 3)]
-    assert records.malformed == [(4, 3)]  # row 4 has 3 fields; its text is not kept
+    assert malformed(records) == [(4, 3)]  # row 4 has 3 fields; its text is not kept
 
 
 def test_a_category_of_megabytes_is_set_aside_with_a_short_reason(tmp_path: Path) -> None:
@@ -197,12 +205,14 @@ def test_a_category_of_megabytes_is_set_aside_with_a_short_reason(tmp_path: Path
     assert (line["status"], line["rows_loaded"], line["rows_set_aside"]) == ("loaded", 1, 1)
     [aside] = read.set_aside.to_pylist()
     assert (aside["row_number"], aside["reason_code"]) == (3, "unknown_category")
-    reason = str(aside["reason"])
-    assert len(reason) == 1000
-    assert reason.startswith("category 'Music Music ")
-    # "category '" (10) + the category (5,999,999) + "' in column ... category map" (77)
-    assert reason.endswith("\u2026 (6,000,086 characters in all)")
-    assert json.loads(str(aside["record"]))["Complaint Category"] == long_category
+    # Far too long for a category: free text, described by its length, in reason and record.
+    assert aside["reason"] == (
+        "a 5,999,999-character value (not shown: it may be personal) in column 'Complaint "
+        "Category' is not in the Cherwell layout's category map"
+    )
+    assert json.loads(str(aside["record"]))["Complaint Category"] == (
+        f"(not shown: a {len(long_category):,}-character value that may be personal)"
+    )
 
 
 # Row numbers
@@ -224,13 +234,13 @@ def test_rows_after_blank_lines_keep_the_numbers_a_spreadsheet_shows(
         "",  # blank lines at the end
         "",
     ]
-    records = read_bytes(tmp_path, newline.join(lines).encode())
-    assert rows(records) == [
+    records = read_bytes(tmp_path, newline.join(lines).encode(), NOTES_COLUMNS)
+    assert rows(records, "notes") == [
         ("A1", "Music", 2),
         ("A2", f"Two{newline}lines", 4),
         ("A4", "Music", 8),
     ]
-    assert records.malformed == [(5, 3)]
+    assert malformed(records) == [(5, 3)]
 
 
 def test_row_numbers_after_blank_lines_follow_quotes_as_the_parser_reads_them(
@@ -245,8 +255,8 @@ def test_row_numbers_after_blank_lines_follow_quotes_as_the_parser_reads_them(
         b'A3,"a"b\n'  # text after a closing quote belongs to the value
         b"A4,Music"  # no line break at the end
     )
-    records = read_bytes(tmp_path, data)
-    assert rows(records) == [
+    records = read_bytes(tmp_path, data, NOTES_COLUMNS)
+    assert rows(records, "notes") == [
         ("A1", '12" pipe', 2),
         ("A2", 'said "no"\n\nthen left', 4),
         ("A3", "ab", 6),
@@ -295,14 +305,28 @@ def test_a_long_load_log_message_is_cut() -> None:
     assert short["message"] == "ok"
 
 
+def test_reasons_never_quote_a_value_over_several_lines() -> None:
+    """A line break in a value of a coded column is a note typed into it (a workbook cell, a
+    JSON string): it is described, never quoted, so no reason runs over several lines."""
+    for note in ("Oxford\nJane Doe 07700 900461", "Noise\r\nneighbour at no. 4", "Pests\rx"):
+        date_problem = parse_date(note, ["%Y-%m-%d"])[1]
+        listed_problem = not_listed("Service", note, ["Noise"])
+        for reason in (date_problem, listed_problem):
+            assert reason is not None
+            assert "\n" not in reason and "\r" not in reason, reason
+            assert f"a {len(note)}-character value" in reason, reason
+
+
 def test_reasons_quote_a_long_value_by_its_start_and_length() -> None:
     value = "9" * 300
     assert parse_date(value, ["%Y-%m-%d"]) == (
         None,
         f"'{'9' * 200}\u2026' (300 characters) is not a date in the declared format(s) %Y-%m-%d",
     )
+    # A listed column's value that long is no label: it is described, not quoted.
     assert not_listed("Service", value, ["Noise", "Waste"]) == (
-        f"column 'Service': '{'9' * 200}\u2026' (300 characters) is not one of Noise, Waste"
+        "column 'Service': a 300-character value (not shown: it may be personal) is not one of "
+        "Noise, Waste"
     )
     assert not_listed("Service", "Pests", ["Noise"]) == (
         "column 'Service': 'Pests' is not one of Noise"

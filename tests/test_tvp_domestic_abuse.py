@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -233,6 +234,73 @@ def test_bad_counts_and_unknown_districts_are_set_aside_naming_the_cell(tmp_path
     }
 
 
+def test_a_note_typed_into_a_district_or_count_cell_is_described_never_quoted(
+    tmp_path: Path,
+) -> None:
+    district_note = "DAMARK_NOTE Oxford incl. repeat victim Jane Doe (DOB 01/02/1980)"
+    count_note = "3 incl DAMARK_CELL victim Jane Doe"
+    districts = [
+        ("Cherwell", [70, 64, 66]),
+        ("Oxford", [83, count_note, 88]),
+        (district_note, ["", "", ""]),
+        ("Oxford City Centre", [1, 2, 3]),  # a short unknown name is still quoted
+    ]
+    write_quarter(tmp_path, crimes=sheet_rows("Domestic abuse crimes", districts))
+    result = read(tmp_path)
+
+    tables = (result.accepted, result.set_aside, result.load_log)
+    shown = "\n".join([*(str(table.to_pylist()) for table in tables), *result.warnings])
+    assert "DAMARK" not in shown
+    assert aside(result)[:3] == [
+        (
+            "Crimes",
+            6,
+            "invalid_count",
+            f"sheet 'Crimes' row 6 (Oxford), column 'Aug-13': a {len(count_note)}-character "
+            "value (not shown: it may be personal) is not a count (a whole number, 0 or more)",
+        ),
+        (
+            "Crimes",
+            7,
+            "unknown_district",
+            f"sheet 'Crimes' row 7, column 'District': a {len(district_note)}-character value "
+            "(not shown: it may be personal) is not a known Oxfordshire district (a new "
+            "spelling of one is added to area_aliases.csv)",
+        ),
+        (
+            "Crimes",
+            8,
+            "unknown_district",
+            "sheet 'Crimes' row 8, column 'District': district 'Oxford City Centre' is not a "
+            "known Oxfordshire district (a new spelling of one is added to area_aliases.csv)",
+        ),
+    ]
+    records = [json.loads(r) for r in result.set_aside["record"].to_pylist()[:3]]
+    assert records == [
+        {
+            "District": "Oxford",
+            "Jul-13": "83",
+            "Aug-13": f"(not shown: a {len(count_note)}-character value that may be personal)",
+            "Sep-13": "88",
+            "Total": "171",
+        },
+        {
+            "District": f"(not shown: a {len(district_note)}-character value that may be personal)",
+            "Jul-13": "",
+            "Aug-13": "",
+            "Sep-13": "",
+            "Total": "0",
+        },
+        {
+            "District": "Oxford City Centre",
+            "Jul-13": "1",
+            "Aug-13": "2",
+            "Sep-13": "3",
+            "Total": "6",
+        },
+    ]
+
+
 def test_a_district_on_two_rows_loads_neither(tmp_path: Path) -> None:
     districts = [*CRIMES, ("Oxford City", [1, 1, 1])]
     write_quarter(tmp_path, crimes=sheet_rows("Domestic abuse crimes", districts))
@@ -432,3 +500,38 @@ def test_a_workbook_with_a_hash_in_its_name_gives_both_measures(tmp_path: Path) 
         "SELECT measure_id, count(*) FROM observations WHERE source_id = 'tvp_domestic_abuse' "
         "AND value IS NOT NULL GROUP BY ALL ORDER BY ALL",
     ) == [("tvp_domestic_abuse.crimes", 18), ("tvp_domestic_abuse.incidents", 18)]
+
+
+def test_a_sheet_that_is_a_chart_rejects_its_workbook_alone(tmp_path: Path) -> None:
+    """The 'Crimes' tab saved as a chart sheet: that workbook is rejected saying so, and the
+    other quarter still loads."""
+    from openpyxl import load_workbook
+    from openpyxl.chart import BarChart, Reference
+
+    q1_months = ("Apr-13", "May-13", "Jun-13")
+    write_quarter(
+        tmp_path,
+        "tvp_domestic_abuse_2013-14_Q1.xlsx",
+        crimes=sheet_rows("Domestic abuse crimes", CRIMES, q1_months),
+        incidents=sheet_rows("Domestic abuse incidents", INCIDENTS, q1_months),
+    )
+    charted = write_quarter(tmp_path)
+    workbook = load_workbook(charted)
+    workbook["Crimes"].title = "Crimes data"
+    chart = BarChart()
+    chart.add_data(Reference(workbook["Crimes data"], min_col=2, min_row=4, max_row=9))
+    workbook.create_chartsheet("Crimes").add_chart(chart)
+    workbook.save(charted)
+
+    result = read(tmp_path)
+
+    statuses = {
+        line["source_file"]: (line["status"], line["message"])
+        for line in result.load_log.to_pylist()
+    }
+    assert statuses[f"{FOLDER}/{Q2_FILE}"] == (
+        "rejected",
+        "sheet 'Crimes' is a chart sheet, not a worksheet of rows; expected the table on a "
+        "worksheet of that name",
+    )
+    assert result.accepted.num_rows > 0

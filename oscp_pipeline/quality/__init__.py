@@ -25,6 +25,7 @@ from oscp_pipeline.sources.base import (
     Expectation,
     FileRead,
     SourceContract,
+    restate_duplicates,
     row_accounting_failures,
     set_aside_row,
 )
@@ -476,6 +477,7 @@ def quarantine_files(read: FileRead, failing: dict[str, str]) -> FileRead:
                 "rows_set_aside": int(line["rows_set_aside"]) + added[str(line["source_file"])],
             }
         log.append(line)
+    log = restate_duplicates(log)  # a copy of a file quarantined now no longer says it loads
     return FileRead(
         read.accepted.filter(pc.invert(in_failing)),
         pa.concat_tables([read.set_aside, pa.Table.from_pylist(new_aside, SET_ASIDE_SCHEMA)]),

@@ -178,12 +178,25 @@ class FileRead:
         )
 
 
+class UnclosedQuote(NamedTuple):
+    """A quote left open at the end of a record's first line, so the record runs over the lines
+    after it: the position (from 1) of the column it opens, that column's contract header (""
+    for a column no contract names, which is named by its position only) and the first and last
+    line of the file the record runs over (``None`` when they cannot be told)."""
+
+    column: int
+    header: str = ""
+    lines: tuple[int, int] | None = None
+
+
 class MalformedRow(NamedTuple):
-    """A row whose fields do not line up with the header: its row number and how many fields
-    it has. Its text is not kept: its cells cannot be trusted and may hold personal data."""
+    """A row that cannot be trusted: its fields do not line up with the header, or a quote left
+    open runs it over the lines after it (``unclosed_quote``). Its row number and how many
+    fields it has; its text is not kept: its cells may hold personal data."""
 
     number: int
     fields: int
+    unclosed_quote: UnclosedQuote | None = None
 
 
 @dataclass
@@ -191,11 +204,12 @@ class RawRecords:
     """A delimited file read as text: one string column per contract column, plus row numbers.
 
     ``row_number`` counts the header as row 1, as a spreadsheet shows the file (a blank line is a
-    row too). Rows with the wrong number of fields are not in ``table`` but in ``malformed``, so
-    they can be set aside. ``unknown_columns`` are the positions (from 1) of the header cells no
-    contract column claims. ``warnings`` say what an analyst should check (e.g. mixed
-    encodings). ``header_fields`` is the number of fields of a CSV header line, blank cells
-    included, the width every row must have (a worksheet has no malformed rows: 0).
+    row too). Rows with the wrong number of fields, and rows with a line break in a column that
+    is loaded (a quote left open: ``split_off_untrusted_rows``), are not in ``table`` but in
+    ``malformed``, so they can be set aside. ``unknown_columns`` are the positions (from 1) of
+    the header cells no contract column claims. ``warnings`` say what an analyst should check
+    (e.g. mixed encodings). ``header_fields`` is the number of fields of a CSV header line,
+    blank cells included, the width every row must have (a worksheet has no malformed rows: 0).
     """
 
     table: pa.Table
@@ -289,35 +303,53 @@ def duplicate_log_lines(
     read, and the message names the file it repeats and what became of that file in ``read``
     (loaded, superseded, rejected, quarantined), so it never says a file is loaded that is
     not."""
-    logged = [(str(line["source_file"]), line["status"]) for line in read.load_log.to_pylist()]
-    lines = []
-    for copy, original in copies.items():
-        original_file = relative_source_file(original, raw_dir)
-        # A workbook has a line per sheet: 'file.xlsx#Sheet'.
-        statuses = {
-            status
-            for name, status in logged
-            if name == original_file or name.startswith(f"{original_file}#")
-        }
-        if statuses == {"loaded"}:
-            outcome = "which is loaded"
-        elif statuses:
-            outcome = f"which is {' and '.join(sorted(statuses))} (see its load-log line)"
-        else:
-            outcome = "which has no load-log line"
-        lines.append(
-            load_log_row(
-                source_id,
-                relative_source_file(copy, raw_dir),
-                sha256_of(copy),
-                "",
-                (None, None),
-                (0, 0, 0),
-                "duplicate",
-                f"identical (same SHA-256) to {original_file}, {outcome}; not read again",
-            )
+    lines = [
+        load_log_row(
+            source_id,
+            relative_source_file(copy, raw_dir),
+            sha256_of(copy),
+            "",
+            (None, None),
+            (0, 0, 0),
+            "duplicate",
+            _duplicate_message(relative_source_file(original, raw_dir), "which is loaded"),
         )
-    return lines
+        for copy, original in copies.items()
+    ]
+    return restate_duplicates([*read.load_log.to_pylist(), *lines])[len(read.load_log) :]
+
+
+def _duplicate_message(original_file: str, outcome: str) -> str:
+    return f"identical (same SHA-256) to {original_file}, {outcome}; not read again"
+
+
+_DUPLICATE_OF = re.compile(r"^identical \(same SHA-256\) to (?P<original>.+?), which ")
+
+
+def restate_duplicates(log: list[dict[str, object]]) -> list[dict[str, object]]:
+    """``log`` with each ``duplicate`` line saying what became of the file it repeats, as the
+    other lines of ``log`` now say: after the quality gate has quarantined that file too."""
+    read = [(str(line["source_file"]), str(line["status"])) for line in log]
+    restated = []
+    for line in log:
+        found = _DUPLICATE_OF.match(str(line["message"] or ""))
+        if line["status"] == "duplicate" and found:
+            original = found["original"]
+            # A workbook has a line per sheet: 'file.xlsx#Sheet'.
+            of = {
+                status
+                for name, status in read
+                if status != "duplicate" and (name == original or name.startswith(f"{original}#"))
+            }
+            if of == {"loaded"}:
+                outcome = "which is loaded"
+            elif of:
+                outcome = f"which is {' and '.join(sorted(of))} (see its load-log line)"
+            else:
+                outcome = "which has no load-log line"
+            line = {**line, "message": _duplicate_message(found["original"], outcome)}
+        restated.append(line)
+    return restated
 
 
 def _has_data_rows(path: Path) -> bool:
@@ -818,14 +850,15 @@ def read_delimited(path: Path, columns: Sequence[Column], source_file: str) -> R
     first_line, header_map, unknown = read_csv_header(utf8, columns, source_file)
     column_names = [f"_c{index}" for index in range(len(first_line))]
     table, parsed_malformed = _parse_csv(utf8, column_names, source_file)
-    # pyarrow numbers malformed rows counting the header as row 1 and skipping blank lines:
-    # position n - 2 among the data rows, which the file's own row numbers replace.
-    numbers = data_row_numbers(utf8, table.num_rows + len(parsed_malformed))
-    positions = [row.number - 2 for row in parsed_malformed]
-    malformed = [
-        MalformedRow(int(numbers[position]), row.fields)
-        for position, row in zip(positions, parsed_malformed, strict=True)
-    ]
+    personal = {column.name for column in columns if column.personal}
+    loaded = {
+        position: name
+        for position, (name, header) in enumerate(zip(column_names, first_line, strict=True))
+        if header in header_map and header_map[header] not in personal
+    }
+    table, numbers, malformed = split_off_untrusted_rows(
+        utf8, table, parsed_malformed, first_line, header_map, loaded
+    )
     renamed = {
         name: header_map[header]
         for name, header in zip(column_names, first_line, strict=True)
@@ -833,7 +866,7 @@ def read_delimited(path: Path, columns: Sequence[Column], source_file: str) -> R
     }
     arrays = [table.column(name) for name in renamed]
     canonical = pa.table(
-        [*arrays, pa.array(np.delete(numbers, positions), pa.int64())],
+        [*arrays, pa.array(numbers, pa.int64())],
         names=[*renamed.values(), "row_number"],
     )
     for column in columns:
@@ -862,11 +895,11 @@ def _parse_csv(
     utf8: bytes, column_names: Sequence[str], source_file: str
 ) -> tuple[pa.Table, list[MalformedRow]]:
     """The rows of a CSV file (UTF-8, header skipped) as text, and the malformed rows skipped,
-    with pyarrow's row numbers."""
+    with pyarrow's row numbers (``parsed_malformed_row``)."""
     malformed: list[MalformedRow] = []
 
     def keep_malformed(row: pa_csv.InvalidRow) -> str:
-        malformed.append(MalformedRow(row.number, row.actual_columns))
+        malformed.append(parsed_malformed_row(row))
         return "skip"
 
     def parse(block_size: int, use_threads: bool) -> pa.Table:
@@ -993,6 +1026,139 @@ def _quoted_spans(utf8: bytes, text: np.ndarray) -> tuple[np.ndarray, np.ndarray
     return opens, closes
 
 
+def parsed_malformed_row(row: pa_csv.InvalidRow) -> MalformedRow:
+    """A row pyarrow refused, with pyarrow's row number (header = 1, blank lines skipped) and,
+    when it runs over a line break, the column its open quote is in; its text is not kept."""
+    return MalformedRow(row.number, row.actual_columns, _unclosed_quote_in(row.text))
+
+
+def _unclosed_quote_in(text: str | None) -> UnclosedQuote | None:
+    """The quote a record's text leaves open at the end of its first line (a line break ends a
+    record only outside a quoted value), or ``None`` for a record on one line."""
+    if not text:
+        return None
+    first_break = min((at for at in (text.find("\n"), text.find("\r")) if at >= 0), default=-1)
+    if first_break < 0:
+        return None
+    first_line = text[:first_break]
+    try:
+        fields = len(next(csv.reader([first_line], strict=False), []))
+    except csv.Error:
+        fields = first_line.count(",") + 1
+    return UnclosedQuote(max(fields, 1))
+
+
+def split_off_untrusted_rows(
+    utf8: bytes,
+    table: pa.Table,
+    parsed_malformed: Sequence[MalformedRow],
+    header: Sequence[str],
+    header_map: dict[str, str],
+    loaded: dict[int, str],
+) -> tuple[pa.Table, np.ndarray, list[MalformedRow]]:
+    """A parsed CSV file's rows numbered as the file is (``data_row_numbers``), with the rows
+    that cannot be trusted moved to the malformed rows.
+
+    ``table`` holds the rows pyarrow parsed (a column per header field, or per loaded field),
+    ``parsed_malformed`` those it refused, with its numbers. ``loaded`` maps the position (from
+    0) of each loaded header field to its column in ``table``. A quote opened in a field and not
+    closed on its line takes everything up to the next quote in the file into that field: the
+    rest of the row's fields, personal ones too, and the lines after it. The record may still
+    have the header's width, so a line break inside a loaded value marks it: such a row is
+    malformed too, and set aside without its text. A line break in a field that is not loaded
+    (a narrative typed with Alt+Enter) leaves its row to load.
+
+    Returns the rows to read, their row numbers, and the malformed rows with the file's row
+    numbers (each naming the column its open quote is in, and the lines it runs over), in order.
+    """
+    count = table.num_rows + len(parsed_malformed)
+    numbers = data_row_numbers(utf8, count)
+    # pyarrow numbers the rows it refuses counting the header as row 1 and skipping blank
+    # lines: position n - 2 among the data rows, which the file's own row numbers replace.
+    refused = [row.number - 2 for row in parsed_malformed]
+    positions = np.delete(np.arange(count, dtype=np.int64), refused)
+    broken = {} if _one_line_each(utf8, count) else _line_break_rows(table, loaded)
+    quoted = bool(broken) or any(row.unclosed_quote for row in parsed_malformed)
+    lines = record_lines(utf8, count) if quoted else None
+
+    def placed(column: int, position: int) -> UnclosedQuote:
+        title = header[column - 1] if column <= len(header) else ""
+        span = None if lines is None else (int(lines[position, 0]), int(lines[position, 1]))
+        return UnclosedQuote(column, title if title in header_map else "", span)
+
+    malformed = [
+        MalformedRow(
+            int(numbers[position]),
+            row.fields,
+            None if row.unclosed_quote is None else placed(row.unclosed_quote.column, position),
+        )
+        for position, row in zip(refused, parsed_malformed, strict=True)
+    ]
+    if broken:
+        for index, column in broken.items():
+            position = int(positions[index])
+            malformed.append(
+                MalformedRow(int(numbers[position]), len(header), placed(column + 1, position))
+            )
+        keep = np.ones(table.num_rows, dtype=bool)
+        keep[list(broken)] = False
+        table, positions = table.filter(pa.array(keep)), positions[keep]
+    return table, numbers[positions], sorted(malformed, key=lambda row: row.number)
+
+
+def _one_line_each(utf8: bytes, count: int) -> bool:
+    """Whether the header and each of the ``count`` data rows are one line each, so no value
+    holds a line break: the common case, told by counting bytes."""
+    last = len(utf8)
+    while last and utf8[last - 1] in b"\r\n":  # line breaks after the last row end no row
+        last -= 1
+    breaks, returns = utf8.count(b"\n", 0, last), utf8.count(b"\r", 0, last)
+    return breaks == count and (returns == 0 or returns == utf8.count(b"\r\n", 0, last) == breaks)
+
+
+def _line_break_rows(table: pa.Table, loaded: dict[int, str]) -> dict[int, int]:
+    """The rows (index in ``table``) with a line break in a loaded value, each with the
+    position (from 0) of the first such field."""
+    found: dict[int, int] = {}
+    for position in sorted(loaded, reverse=True):  # the first field is the one kept
+        values = table.column(loaded[position])
+        breaks = pc.or_(pc.match_substring(values, "\n"), pc.match_substring(values, "\r"))
+        if pc.any(breaks).as_py():
+            for index in np.flatnonzero(breaks.to_numpy()):
+                found[int(index)] = position
+    return found
+
+
+def record_lines(utf8: bytes, count: int) -> np.ndarray | None:
+    """The first and last line (from 1) of each of a CSV file's ``count`` data records, one row
+    of two per record; ``None`` when the file's quotes cannot be followed as pyarrow follows
+    them (its records are not ``count``).
+
+    A record ends at a line break outside quoted values, as pyarrow ends it; a quote left open
+    to the end of the file runs its record there. A blank line is no record, and the first
+    record is the header. A record's last line is the last one holding its text.
+    """
+    text = np.frombuffer(utf8, dtype=np.uint8)
+    breaks = _line_ends(text)
+    ends = breaks
+    opens, closes = _quoted_spans(utf8, text)
+    if len(opens):
+        span = np.searchsorted(opens, ends, side="right") - 1
+        ends = ends[(span < 0) | (ends >= closes[np.maximum(span, 0)])]
+    starts = np.concatenate([[0], ends + 1]).astype(np.int64)
+    last_bytes = np.append(ends - 1, len(text) - 1)  # the last record runs to the end
+    while last_bytes[-1] >= starts[-1] and text[last_bytes[-1]] in (_LF, _CR):
+        last_bytes[-1] -= 1  # line breaks a quote left open took in, or the file's last
+    lengths = np.append(ends, last_bytes[-1] + 1) - starts
+    only_cr = (lengths == 1) & (text[np.minimum(starts, len(text) - 1)] == _CR)
+    records = np.flatnonzero((lengths > 0) & ~only_cr)[1:]
+    if len(records) != count:
+        return None
+    first = np.searchsorted(breaks, starts[records], side="left") + 1
+    last = np.searchsorted(breaks, np.maximum(last_bytes[records], starts[records]), side="left")
+    return np.column_stack([first, last + 1])
+
+
 def _delimiter_hint(first_line: Sequence[str]) -> str:
     """A hint when the header is one cell holding another separator: ';' or tab instead of ','."""
     if len(first_line) != 1:
@@ -1032,10 +1198,72 @@ END
 
 
 def quoted_value(value: str) -> str:
-    """A cell value quoted in a reason: whole when short, else its start and its length."""
+    """A cell value quoted in a reason: whole when short, else its start and its length.
+
+    A value over several lines is described, never quoted: a reason is one line, and a line
+    break in a coded value is free text typed into the column (a note), not a code."""
+    if "\n" in value or "\r" in value:
+        return f"a {len(value):,}-character value over several lines (not shown)"
     if len(value) <= QUOTED_VALUE_LIMIT:
         return f"'{value}'"
     return f"'{value[:QUOTED_VALUE_LIMIT]}\u2026' ({len(value):,} characters)"
+
+
+# A value of a coded column (a category, a district, a reference) is quoted in a reason, and
+# kept in a set-aside record, only when it looks like a code or a category: short, a few words,
+# only the characters labels use (no '@'), and nothing shaped like a phone number, a postcode, a
+# house number before a street or a date beside words ('DOB 01/02/1980'). Free text typed into
+# the column instead, such as a note naming a victim, is described by its length: reasons and
+# records are read far more widely than the partner's file. A new short label ('Noisy
+# neighbours', 'Under 18') is still quoted.
+CODE_LIKE_LENGTH = 40
+CODE_LIKE_WORDS = 4
+_NOT_IN_A_CODE = re.compile(r"[^\w\s\-\u2013\u2019/&().,'+:]")
+_PERSONAL_SHAPES = re.compile(
+    r"(?<![0-9])(?:\+44|0)[ ()-]*[0-9](?:[ ()-]*[0-9]){8,}"  # a UK phone number
+    r"|\b[a-z]{1,2}[0-9][a-z0-9]?\s*[0-9][a-z]{2}\b"  # a postcode
+    r"|\b[0-9]+[a-z]?,?\s+[^\W\d_]+\s+[^\W\d_]+"  # a house number before a street
+    r"|(?=.*[^\W\d_]).*\b[0-9]{1,2}[/.-][0-9]{1,2}[/.-][0-9]{2,4}\b",  # a date beside words
+    re.IGNORECASE,
+)
+
+
+def looks_like_code(value: str, words: int = CODE_LIKE_WORDS) -> bool:
+    """Whether ``value`` looks like a code or a category of at most ``words`` words, rather
+    than free text that may be about a person."""
+    text = value.strip()
+    if len(text) > CODE_LIKE_LENGTH or _NOT_IN_A_CODE.search(text):
+        return False
+    if "\n" in text or "\r" in text:  # a code is one line; a note may be several
+        return False
+    found = [word for word in text.split() if any(c.isalnum() for c in word)]
+    if len(found) > words:
+        return False
+    return not _PERSONAL_SHAPES.search(text)
+
+
+def withheld_value(value: str) -> str:
+    """What stands for a value that is not shown, in a reason: its length only."""
+    return f"a {len(value):,}-character value (not shown: it may be personal)"
+
+
+def quoted_code(value: str, noun: str = "", words: int = CODE_LIKE_WORDS) -> str:
+    """A coded column's value for a reason: ``noun 'value'`` when it looks like a code or a
+    category (``looks_like_code``), else its length only."""
+    if looks_like_code(value, words):
+        return f"{noun} '{value}'".lstrip()
+    return withheld_value(value)
+
+
+def withheld_record_value(value: str) -> str:
+    """What stands for a value that is not shown, in a set-aside record: its length only."""
+    return f"(not shown: a {len(value):,}-character value that may be personal)"
+
+
+def recorded_code(value: str, words: int = CODE_LIKE_WORDS) -> str:
+    """A coded column's value for a set-aside record: as delivered when it looks like a code or
+    a category, else a note of its length."""
+    return value if looks_like_code(value, words) else withheld_record_value(value)
 
 
 def load_log_row(
@@ -1115,12 +1343,36 @@ def malformed_reason(fields: int, header_fields: int) -> str:
     return f"row has {fields} fields; the header has {header_fields}"
 
 
+def malformed_row_reason(source_file: str, row: MalformedRow, header_fields: int) -> str:
+    """Why a malformed row is set aside: its number of fields and the header's, or, when a
+    quote left open runs it over the lines after it, where the quote opens and which lines the
+    record takes in (those lines are no rows of their own: the analyst must see them)."""
+    quote = row.unclosed_quote
+    if quote is None:
+        return malformed_reason(row.fields, header_fields)
+    column = f"column {quote.column}" + (f" ('{quote.header}')" if quote.header else "")
+    if quote.lines is None:
+        runs = "runs over the lines after it"
+    else:
+        runs = f"runs from line {quote.lines[0]} to line {quote.lines[1]}"
+    width = ""
+    if row.fields != header_fields:
+        width = f", with {row.fields} fields where the header has {header_fields}"
+    return (
+        f"{source_file} row {row.number}: a quote opens in {column} and is not closed on its "
+        f"line, so the record {runs}{width}; none of it is loaded and its text is withheld (it "
+        "may hold personal data); expected a quoted value in this column to close on the line "
+        "it opens: close the quote and deliver the file again"
+    )
+
+
 def malformed_row(
     source_id: str, source_file: str, row: MalformedRow, header_fields: int
 ) -> dict[str, object]:
     """The set-aside row of a line whose fields do not line up with the ``header_fields``
-    fields of the header: its cells cannot be trusted, so only its place and width are kept."""
-    reason = malformed_reason(row.fields, header_fields)
+    fields of the header, or that a quote left open runs over the lines after it: its cells
+    cannot be trusted, so only its place, width and where the quote opens are kept."""
+    reason = malformed_row_reason(source_file, row, header_fields)
     return set_aside_row(
         source_id, source_file, row.number, "malformed_row", reason, WITHHELD_ROW_RECORD
     )
@@ -1173,8 +1425,9 @@ def listed_value(value: str, allowed: Sequence[str]) -> str | None:
 
 
 def not_listed(header: str, value: str, allowed: Sequence[str]) -> str:
-    """Why a value is not accepted: the column, the value and every value the list allows."""
-    return f"column '{header}': {quoted_value(value)} is not one of {', '.join(allowed)}"
+    """Why a value is not accepted: the column, the value (``quoted_code``: free text is
+    described, not quoted) and every value the list allows."""
+    return f"column '{header}': {quoted_code(value)} is not one of {', '.join(allowed)}"
 
 
 def row_accounting_failures(
@@ -1312,6 +1565,43 @@ def cell_text(value: object) -> str:
     return str(value).strip()
 
 
+# openpyxl's messages quote what it could not read (a cell's text, a date, a name): a partner's
+# data, which a load-log message must not hold. The exception's type says what kind of damage.
+_PARSER_DETAIL_WITHHELD = "the reader's message is withheld: it can quote the file's contents"
+_RESAVE_WORKBOOK = "open the workbook in Excel, save it again as .xlsx and deliver it again"
+_CELL_REFERENCE = re.compile(r"([A-Z]{1,3})([1-9][0-9]{0,6})")
+
+
+def unreadable_sheet_problem(sheet: str, row: int, error: Exception) -> str:
+    """Why a sheet that failed part way through is rejected: the sheet, the row (and cell,
+    when openpyxl's reader shows it) where reading failed and the exception's type, never its
+    message, which can quote the cell's contents."""
+    cell = _cell_being_read(error)
+    place = f"row {row}"
+    if cell is not None:
+        place = f"row {cell[1]}, column {cell[0]} (cell {cell[0]}{cell[1]})"
+    return (
+        f"sheet {sheet!r} is not a readable worksheet: reading failed at {place} with "
+        f"{type(error).__name__} ({_PARSER_DETAIL_WITHHELD}); {_RESAVE_WORKBOOK}"
+    )
+
+
+def _cell_being_read(error: Exception) -> tuple[str, str] | None:
+    """The column letters and row of the cell openpyxl's sheet reader was reading when it
+    failed, from the reference the reader read from the sheet (``coordinate`` in its
+    ``parse_cell``), never the cell's value; ``None`` when it is not to be found."""
+    trace = error.__traceback__
+    found = None
+    while trace is not None:
+        frame = trace.tb_frame
+        if frame.f_code.co_name == "parse_cell":
+            reference = frame.f_locals.get("coordinate")
+            if isinstance(reference, str) and (match := _CELL_REFERENCE.fullmatch(reference)):
+                found = (match[1], match[2])
+        trace = trace.tb_next
+    return found
+
+
 def read_xlsx_rows(path: Path, source_file: str, sheet: str | None) -> tuple[str, list[list[str]]]:
     """Every row of one sheet as text, with the sheet's real name.
 
@@ -1322,7 +1612,11 @@ def read_xlsx_rows(path: Path, source_file: str, sheet: str | None) -> tuple[str
     try:
         workbook = load_workbook(path, read_only=True, data_only=True)
     except Exception as error:  # openpyxl raises many types for a damaged workbook
-        raise FileRejected(source_file, f"not readable as an XLSX workbook: {error}") from error
+        raise FileRejected(
+            source_file,
+            f"not readable as an XLSX workbook: opening it failed with {type(error).__name__} "
+            f"({_PARSER_DETAIL_WITHHELD}); expected an .xlsx workbook: {_RESAVE_WORKBOOK}",
+        ) from error
     try:
         names = workbook.sheetnames
         if sheet is None:
@@ -1334,15 +1628,24 @@ def read_xlsx_rows(path: Path, source_file: str, sheet: str | None) -> tuple[str
                     source_file, f"no sheet named {sheet!r}; the workbook has {names}"
                 )
         worksheet = workbook[name]
+        if not hasattr(worksheet, "iter_rows"):
+            raise FileRejected(
+                source_file,
+                f"sheet {name!r} is a chart sheet, not a worksheet of rows; expected the table "
+                "on a worksheet of that name",
+            )
         # The used range a workbook records is not to be trusted (some report writers record
         # A1:A1 or too few rows), and in read-only mode openpyxl stops at it: every row and cell
         # in the sheet is read instead, and the rows are padded to the widest.
         worksheet.reset_dimensions()
+        rows: list[list[str]] = []
         try:
-            rows = [[cell_text(v) for v in row] for row in worksheet.iter_rows(values_only=True)]
+            for values in worksheet.iter_rows(values_only=True):
+                rows.append([cell_text(value) for value in values])
         except Exception as error:  # a sheet is parsed only as it is read: damage shows here
+            # Rows are read from row 1, empty ones too, so the failing row follows those read.
             raise FileRejected(
-                source_file, f"sheet {name!r} is not a readable worksheet: {error}"
+                source_file, unreadable_sheet_problem(name, len(rows) + 1, error)
             ) from error
     finally:
         workbook.close()
@@ -1417,24 +1720,33 @@ def read_xlsx_table(
 _VERSION_MARK = re.compile(
     r"(?<![a-z0-9])(?:v|ver|version|rev|revision)[ _.-]?(?P<number>[0-9]{1,4})(?![0-9])", re.I
 )
-# A correction mark is a whole word: an analyst who renames the bad first export
+# A correction mark is a word such as 'corrected' or 'amendments', in any case, also inside a
+# CamelCase name ('HateCrimeCorrected'). An analyst who renames the bad first export
 # '..._incorrect', '..._uncorrected', '..._replaced' or '..._before_update' marks the file a
-# correction replaced, which must not rank above that correction. A word negated by the word
-# before it ('not corrected', 'pre-correction') is no mark either.
+# correction replaced, which must not rank above that correction: a bare 'correct' or
+# 'replaced' is no mark, nor is a mark negated ('not corrected', 'pre-correction', 'unamended').
 CORRECTION_WORDS = (
     "corrected",
-    "correction",
+    "correction(s)",
     "revised",
-    "amended",
-    "amendment",
-    "updated",
-    "resubmitted",
+    "amend(ed)",
+    "amendment(s)",
+    "update(d)",
+    "resubmit(ted)",
     "resubmission",
     "replacement",
 )
+_CORRECTION_FORMS = (
+    r"correct(?:ed|ions?)",
+    r"revised",
+    r"amend(?:ed|ments?|s)?",
+    r"updat(?:e|es|ed)",
+    r"resubmi(?:t|ts|tted|ssions?)",
+    r"replacements?",
+)
 _CORRECTION_MARK = re.compile(
-    r"(?<![a-z])(?P<negation>(?:not|non|un|pre|before)[ _.-]?)?"
-    rf"(?:{'|'.join(CORRECTION_WORDS)})(?![a-z])",
+    r"(?P<negation>(?<![a-z])(?:not|non|pre|before)[ _.-]?|un|in)?"
+    rf"(?:{'|'.join(_CORRECTION_FORMS)})(?![a-z])",
     re.I,
 )
 _COPY_MARK = re.compile(r"\((?P<number>[0-9]{1,3})\)\s*$")
@@ -1444,8 +1756,7 @@ DELIVERY_ORDER_RULE = (
     "A later delivery is named so: a higher version ('_v2'; '_v10' is later than '_v9') or a "
     "correction mark the earlier name lacks: one of the words "
     + ", ".join(f"'{word}'" for word in CORRECTION_WORDS)
-    + ", as a whole word ('incorrect', 'uncorrected', 'not corrected' and 'replaced' are not "
-    "correction marks). A "
+    + " ('incorrect', 'uncorrected', 'not corrected' and 'replaced' are not correction marks). A "
     "re-delivery that cannot be read is rejected, and one none of whose rows can be loaded is "
     "quarantined when the earlier delivery has rows to load; either way the earlier delivery "
     "stays loaded. When the names do not tell, "

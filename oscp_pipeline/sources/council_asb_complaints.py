@@ -42,10 +42,12 @@ from oscp_pipeline.sources.base import (
     outside_quarter,
     parse_date,
     quarter_period,
+    quoted_code,
     read_delimited,
     read_each_delivery_once,
     read_xlsx_rows,
     read_xlsx_table,
+    recorded_code,
     rejected_log_row,
     relative_source_file,
     rows_per_file,
@@ -53,6 +55,8 @@ from oscp_pipeline.sources.base import (
     sha256_of,
     superseded_reason,
     unknown_columns_warnings,
+    withheld_record_value,
+    withheld_value,
 )
 from oscp_pipeline.sources.council_asb_layouts import (
     CANONICAL_CATEGORIES,
@@ -62,12 +66,15 @@ from oscp_pipeline.sources.council_asb_layouts import (
     DISTRICT,
     LAYOUTS,
     NOISE,
+    READ_COLUMNS,
     REFERENCE,
+    REFERENCE_SHAPE,
     REQUIRED_COLUMNS,
     SERVICE,
     WARD,
     WASTE,
     CouncilLayout,
+    is_case_reference,
 )
 
 SOURCE_ID = "council_asb_complaints"
@@ -91,12 +98,12 @@ ACCEPTED_SCHEMA = pa.schema(
 
 # What the layouts provide, each under its own header (see council_asb_layouts.py).
 COLUMN_MEANINGS = {
-    REFERENCE: "The council's case reference, unique within the council",
+    REFERENCE: f"The council's case reference, unique within the council: {REFERENCE_SHAPE}",
     DATE_RECEIVED: "Date the complaint was received",
     SERVICE: "Noise or waste",
     CATEGORY: "The council's category label, mapped by its layout",
     DISTRICT: "District, where one file covers two districts",
-    WARD: "Ward or parish (not loaded)",
+    WARD: "Ward or parish (not loaded, nor kept in set-aside records)",
     DETAILS: "Officers' free-text notes",
 }
 
@@ -163,6 +170,11 @@ def build_contract() -> SourceContract:
             "A service column that disagrees with the category's service is set aside.",
             "A joint file's district column must name one of the council area's districts.",
             "A reference is counted once per council; a repeat is set aside.",
+            "A reference not shaped as the reference column says (a name typed into the "
+            "column, say) sets the row aside, described by its length, not quoted.",
+            "A set-aside row's record keeps only the columns read above (never the ward, parish "
+            "or notes); a value in them that does not look like a code or a category is "
+            "replaced by a note of its length.",
             "When two readable files of a council cover the same quarter, the later delivery is "
             "loaded and the other's rows are set aside as superseded. " + DELIVERY_ORDER_RULE,
             "A layout's totals line must equal the number of complaint rows, else the file is "
@@ -429,11 +441,25 @@ def _totals_line(
 
 
 def _record(row: dict[str, str], layout: CouncilLayout) -> str:
-    """A complaint row as delivered, as JSON, without its personal columns."""
+    """A complaint row as delivered, as JSON, with only the columns the reader reads: the ward
+    and notes are typed by hand and never loaded. A value that is not shaped as its column's
+    values are (free text typed into a coded column) is replaced by a note of its length."""
     return json.dumps(
-        {c.header: row.get(c.name) for c in layout.columns if not c.personal},
+        {
+            c.header: _recorded(c.name, row.get(c.name))
+            for c in layout.columns
+            if c.name in READ_COLUMNS
+        },
         ensure_ascii=False,
     )
+
+
+def _recorded(name: str, value: str | None) -> str | None:
+    if not value or not value.strip():
+        return value
+    if name == REFERENCE:
+        return value if is_case_reference(value) else withheld_record_value(value)
+    return recorded_code(value)
 
 
 def _classify(
@@ -458,6 +484,12 @@ def _classify(
     reference = (row[REFERENCE] or "").strip()
     if not reference:
         return aside("missing_reference", f"column '{header(REFERENCE)}' is blank")
+    if not is_case_reference(reference):
+        return aside(
+            "invalid_reference",
+            f"column '{header(REFERENCE)}': {withheld_value(reference)} is not a case "
+            f"reference, which is {REFERENCE_SHAPE}",
+        )
     received, error = parse_date(row[DATE_RECEIVED] or "", layout.date_formats)
     if received is None:
         return aside("invalid_date", f"column '{header(DATE_RECEIVED)}': {error}")
@@ -473,7 +505,8 @@ def _classify(
         if area_code not in council_districts.values():
             return aside(
                 "unknown_district",
-                f"district '{published}' in column '{header(DISTRICT)}' is not one of the "
+                f"{quoted_code(published, 'district')} in column '{header(DISTRICT)}' is not "
+                "one of the "
                 f"{layout.title} layout's districts ({', '.join(council_districts)})",
             )
     label = (row[CATEGORY] or "").strip()
@@ -481,7 +514,8 @@ def _classify(
     if mapped is None:
         return aside(
             "unknown_category",
-            f"category '{label}' in column '{header(CATEGORY)}' is not in the {layout.title} "
+            f"{quoted_code(label, 'category')} in column '{header(CATEGORY)}' is not in the "
+            f"{layout.title} "
             "layout's category map",
         )
     service, category = mapped
@@ -491,7 +525,8 @@ def _classify(
         if stated is None:
             return aside(
                 "unknown_service",
-                f"service '{service_label}' in column '{header(SERVICE)}' is not in the "
+                f"{quoted_code(service_label, 'service')} in column '{header(SERVICE)}' is not "
+                "in the "
                 f"{layout.title} layout's service map",
             )
         if stated != service:

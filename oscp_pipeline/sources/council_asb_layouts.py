@@ -42,6 +42,27 @@ REFERENCE, DATE_RECEIVED, SERVICE, CATEGORY, DISTRICT, WARD, DETAILS = (
 )
 REQUIRED_COLUMNS = (REFERENCE, DATE_RECEIVED, CATEGORY)
 KNOWN_COLUMNS = (*REQUIRED_COLUMNS, SERVICE, DISTRICT, WARD, DETAILS)
+# The columns the reader loads or checks; a set-aside row's record keeps only these. The ward
+# (or parish) and an officer's notes are typed by hand and never loaded.
+READ_COLUMNS = (REFERENCE, DATE_RECEIVED, SERVICE, CATEGORY, DISTRICT)
+
+# A case reference, in every layout: a short code of letters, digits and - / _ . that holds a
+# digit ('EH/13/00001', 'OXF-2013-Q1-0061', 'SV1310001', '40000'). It is loaded into the
+# complaint table, so anything else (a name or an address typed into the column) sets the row
+# aside without being quoted.
+REFERENCE_LENGTH = 30
+CASE_REFERENCE = re.compile(
+    rf"(?=[^0-9]*[0-9])[A-Za-z0-9][A-Za-z0-9/_.-]{{0,{REFERENCE_LENGTH - 1}}}"
+)
+REFERENCE_SHAPE = (
+    f"up to {REFERENCE_LENGTH} letters, digits and - / _ . (no spaces), starting with a letter "
+    "or digit and holding a digit, e.g. 'EH/13/00001'"
+)
+
+
+def is_case_reference(text: str) -> bool:
+    """Whether ``text`` (stripped) is shaped like a council case reference (``CASE_REFERENCE``)."""
+    return CASE_REFERENCE.fullmatch(text.strip()) is not None
 
 
 @dataclass(frozen=True)

@@ -81,10 +81,21 @@ COLUMNS = (
     Column("lsoa_name", "LSOA name", "LSOA name: local authority district name plus a code"),
     Column("crime_type", "Crime type", "Published crime type (scheme changed in May 2013)"),
     Column("last_outcome_category", "Last outcome category", "Latest outcome; blank for ASB"),
-    Column("context", "Context", "Free-text context; not loaded", required=False),
+    Column(
+        "context",
+        "Context",
+        "Free-text context; not loaded, and left out of set-aside records",
+        required=False,
+        personal=True,
+    ),
 )
 
 PUBLISHED_HEADERS = {column.name: column.header for column in COLUMNS}
+# Free text the force may type about a crime: never loaded, so never kept in a set-aside record.
+FREE_TEXT_COLUMNS = frozenset(column.name for column in COLUMNS if column.personal)
+RECORDED_HEADERS = {
+    name: header for name, header in PUBLISHED_HEADERS.items() if name not in FREE_TEXT_COLUMNS
+}
 
 ACCEPTED_SCHEMA = pa.schema(
     [
@@ -683,7 +694,7 @@ SET_ASIDE_SQL = f"""
 SELECT '{SOURCE_ID}' AS source_id, source_file, row_number, reason_code,
        shortened({REASON_SQL}, {REASON_LIMIT}) AS reason,
        CASE WHEN reason_code NOT IN ({ROUTINE_SQL}) THEN to_json(struct_pack(
-           {", ".join(f'"{header}" := {name}' for name, header in PUBLISHED_HEADERS.items())}
+           {", ".join(f'"{header}" := {name}' for name, header in RECORDED_HEADERS.items())}
        ))::VARCHAR END AS record
 FROM outcome WHERE reason_code IS NOT NULL
 """

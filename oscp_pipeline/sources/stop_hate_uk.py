@@ -12,7 +12,8 @@ The export also carries the caller's name, phone number, e-mail address and a fr
 narrative. The partnership has no lawful need for them: the contract marks them personal and
 they are dropped as the file is read. For CSV only the other columns are parsed; for JSON those
 keys are discarded as each object is parsed. They never reach a table, a set-aside record, a
-log line or a message, and a malformed CSV row is set aside without its text.
+log line or a message, and a malformed CSV row is set aside without its text (as is a row
+whose quote, left open in a loaded column, took in the caller's details).
 """
 
 from __future__ import annotations
@@ -25,7 +26,6 @@ from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 
-import numpy as np
 import pyarrow as pa
 import pyarrow.csv as pa_csv
 
@@ -38,28 +38,32 @@ from oscp_pipeline.sources.base import (
     Expectation,
     FileRead,
     FileRejected,
+    MalformedRow,
     SourceContract,
     SourceSpec,
-    data_row_numbers,
     decode_delivery,
     latest_deliveries,
     listed_value,
     load_log_row,
-    malformed_reason,
+    malformed_row_reason,
     match_header,
     measure_row,
     normalise_header,
     not_listed,
     outside_quarter,
     parse_date,
+    parsed_malformed_row,
     quarter_period,
+    quoted_code,
     read_csv_header,
     reads_each_delivery_once,
+    recorded_code,
     rejected_log_row,
     relative_source_file,
     set_aside_row,
     sha256_of,
     source_files,
+    split_off_untrusted_rows,
     superseded_reason,
     unknown_columns_warnings,
     unread_files_warnings,
@@ -183,7 +187,12 @@ def build_contract() -> SourceContract:
             "Report Type, Incident Type and Method of Contact come from fixed lists.",
             "Hate Motivation holds one or more listed motivations separated by ';'.",
             "Area is an Oxfordshire district, or 'Oxfordshire' when the district is not known.",
-            "A malformed CSV row is set aside without its text.",
+            "A value of these columns that does not look like a code or a list entry (free text "
+            "such as a name or an address) is described by its length, never quoted, in the "
+            "reason and the record of its set-aside row.",
+            "A malformed CSV row is set aside without its text, and so is a row with a line "
+            "break in a loaded column (any but the caller's details and Narrative): a quote left "
+            "open there takes in the caller's details and the lines after it.",
         ),
         expectations=(
             Expectation(
@@ -281,10 +290,10 @@ def _read_csv(path: Path, source_file: str) -> _Delivery:
         for name, title in zip(names, header, strict=True)
         if header_map.get(title) in LOADED_NAMES
     }
-    malformed: list[tuple[int, str]] = []
+    parsed_malformed: list[MalformedRow] = []
 
     def set_aside_malformed(row: pa_csv.InvalidRow) -> str:
-        malformed.append((row.number, malformed_reason(row.actual_columns, len(names))))
+        parsed_malformed.append(parsed_malformed_row(row))
         return "skip"
 
     try:
@@ -312,17 +321,23 @@ def _read_csv(path: Path, source_file: str) -> _Delivery:
         # The parser's message can quote the offending text, which may be personal data.
         raise FileRejected(source_file, "not readable as CSV (parser detail withheld)") from error
     # Rows are numbered as read_delimited numbers them: header = row 1, a blank line is a row.
-    numbers = data_row_numbers(utf8, table.num_rows + len(malformed))
-    positions = [number - 2 for number, _ in malformed]
+    # A line break in a loaded value (the Narrative may hold one) is a quote left open that took
+    # in the row's personal fields: the row is set aside as malformed, without its text.
+    table, numbers, untrusted = split_off_untrusted_rows(
+        utf8,
+        table,
+        parsed_malformed,
+        header,
+        header_map,
+        {index: name for index, name in enumerate(names) if name in loaded},
+    )
     malformed = [
-        (int(numbers[position]), reason)
-        for position, (_, reason) in zip(positions, malformed, strict=True)
+        (row.number, malformed_row_reason(source_file, row, len(names))) for row in untrusted
     ]
-    numbers = np.delete(numbers, positions).tolist()
     columns = {loaded[name]: table.column(name).to_pylist() for name in loaded}
     rows = [
         (number, {name: values[index] for name, values in columns.items()})
-        for index, number in enumerate(numbers)
+        for index, number in enumerate(numbers.tolist())
     ]
     return _Delivery(rows, malformed, decoded.encoding, unknown, list(decoded.warnings))
 
@@ -393,7 +408,8 @@ def _classify(
     reference = text["reference"]
     if not REFERENCE_PATTERN.match(reference):
         return "invalid_reference", (
-            f"column 'Reference': '{reference}' is not a reference of the form SHUK-YYYY-NNNNNN"
+            f"column 'Reference': {quoted_code(reference, words=1)} is not a reference of the "
+            "form SHUK-YYYY-NNNNNN"
         )
     received, problem = parse_date(text["date_received"], date_formats)
     if received is None:
@@ -425,8 +441,8 @@ def _classify(
     area_code = _area_code(text["area"])
     if area_code is None:
         return "unknown_area", (
-            f"column 'Area': '{text['area']}' is not an Oxfordshire district or 'Oxfordshire' "
-            "(district not known); a new spelling is added to area_aliases.csv"
+            f"column 'Area': {quoted_code(text['area'])} is not an Oxfordshire district or "
+            "'Oxfordshire' (district not known); a new spelling is added to area_aliases.csv"
         )
     return {
         "reference": reference,
@@ -439,6 +455,22 @@ def _classify(
         "motivations": ";".join(s for s in STRANDS if s in strands),
         "motivation_count": len(strands),
     }
+
+
+def _record(values: dict[str, str]) -> str:
+    """A report's loaded columns as delivered, as JSON, for its set-aside row. Every one is a
+    code or a list entry, so a value that does not look like one (free text typed into the
+    column: a name, an address) is replaced by a note of its length; motivations one by one."""
+    recorded = {}
+    for name, header in PUBLISHED_HEADERS.items():
+        value = values.get(name) or ""
+        if name == "hate_motivation":
+            recorded[header] = ";".join(recorded_code(part) for part in value.split(";"))
+        elif name == "reference":  # one word, as its reason quotes it
+            recorded[header] = recorded_code(value, words=1)
+        else:
+            recorded[header] = recorded_code(value)
+    return json.dumps(recorded, ensure_ascii=False)
 
 
 def _area_code(area: str) -> str | None:
@@ -527,10 +559,7 @@ def read_exports(paths: list[Path], raw_dir: Path) -> FileRead:
         ]
         loaded_before = len(accepted)
         for number, values in delivery.rows:
-            record = json.dumps(
-                {header: values.get(name, "") for name, header in PUBLISHED_HEADERS.items()},
-                ensure_ascii=False,
-            )
+            record = _record(values)
             if source_file in replaced:
                 outcome: dict[str, object] | tuple[str, str] = (
                     "superseded",

@@ -40,8 +40,10 @@ from oscp_pipeline.sources.base import (
     normalise_header,
     parse_date,
     quarter_period,
+    quoted_code,
     read_xlsx_rows,
     reads_each_delivery_once,
+    recorded_code,
     rejected_log_row,
     relative_source_file,
     set_aside_row,
@@ -115,7 +117,8 @@ def build_contract() -> SourceContract:
             "The months of a sheet are consecutive, appear once and lie in the financial "
             "quarter the file name gives (a quarter in progress may have fewer than three).",
             "District names are resolved through area_aliases.csv; an unknown name sets the "
-            "row aside naming it.",
+            "row aside naming it (a cell of free text, such as a note, is described by its "
+            "length, never quoted, in the reason and the set-aside record).",
             "Counts are whole numbers, 0 or more; a negative, blank or non-numeric count sets "
             "its row aside naming the sheet, row, column and value.",
             "A district's Total must equal its months added up, else the row is set aside.",
@@ -183,7 +186,7 @@ def count_problem(text: str) -> str:
     """Why a cell is not a count, in words."""
     if not text.strip():
         return "is blank; expected a count (a whole number, 0 or more)"
-    return f"'{text}' is not a count (a whole number, 0 or more)"
+    return f"{quoted_code(text)} is not a count (a whole number, 0 or more)"
 
 
 def quarter_of(path: Path, pattern: re.Pattern[str], expected: str) -> dt.date:
@@ -251,10 +254,14 @@ class Sheet:
         """The row's District, month and Total cells, as JSON keyed by the sheet's headers.
 
         Other columns are left out: an added column (an analyst's comment) may be free text
-        about a victim.
+        about a victim. So may a note typed into one of these cells: a value that does not look
+        like a district name or a count is replaced by a note of its length.
         """
         return json.dumps(
-            {self.header[i]: row.cell(i) for i in range(self.district, self.total + 1)},
+            {
+                self.header[i]: recorded_code(row.cell(i))
+                for i in range(self.district, self.total + 1)
+            },
             ensure_ascii=False,
         )
 
@@ -463,8 +470,8 @@ def _unknown_district(sheet: Sheet, row: SheetRow, name: str, area: str | None) 
         return f"{where}: the district is blank"
     if area is None:
         return (
-            f"{where}: district '{name}' is not a known Oxfordshire district (a new spelling "
-            "of one is added to area_aliases.csv)"
+            f"{where}: {quoted_code(name, 'district')} is not a known Oxfordshire district (a "
+            "new spelling of one is added to area_aliases.csv)"
         )
     return f"{where}: '{name}' ({area}) is not a district; figures are loaded per district"
 

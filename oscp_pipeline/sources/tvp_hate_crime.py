@@ -34,7 +34,7 @@ from oscp_pipeline.sources.base import (
     SourceSpec,
     latest_deliveries,
     load_log_row,
-    malformed_reason,
+    malformed_row_reason,
     measure_row,
     normalise_header,
     parse_date,
@@ -378,13 +378,14 @@ def _accepted(row: _Row, source_file: str) -> list[dict[str, object]]:
     ]
 
 
-def _malformed(records: RawRecords) -> list[tuple[int, str, str, str]]:
-    """Rows whose number of fields differs from the header's: (row, code, reason, record)."""
+def _malformed(records: RawRecords, source_file: str) -> list[tuple[int, str, str, str]]:
+    """Rows whose number of fields differs from the header's, or that a quote left open runs
+    over the lines after them: (row, code, reason, record)."""
     return [
         (
             row.number,
             "malformed_row",
-            malformed_reason(row.fields, records.header_fields),
+            malformed_row_reason(source_file, row, records.header_fields),
             WITHHELD_ROW_RECORD,
         )
         for row in records.malformed
@@ -402,7 +403,7 @@ def read_extract(
 ) -> FileRead:
     """One extract's figures, set-aside rows and load-log line."""
     rows = [_Row(raw, quarter) for raw in records.table.to_pylist()]
-    problems = _malformed(records)
+    problems = _malformed(records, source_file)
     if replaced_by is not None:
         superseded = superseded_reason(quarter, replaced_by)
         problems = [(number, "superseded", superseded, record) for number, _, _, record in problems]
